@@ -1,0 +1,174 @@
+//! Wiring: open the database, register with the Bot API, serve HTTP, work the
+//! inbox, send the outbox; and drain it all on shutdown.
+
+use std::{
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use tokio::{
+    net::TcpListener,
+    sync::{Notify, watch},
+    task::JoinHandle,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    bot::{Dispatcher, access::Access},
+    config::Config,
+    http::{AppState, build_app},
+    ingest::Ingest,
+    store::{self, Db},
+    telegram::{BotClient, register, register::WebhookStatus, sender::Sender},
+    worker::Worker,
+};
+
+/// Everything must have stopped this long after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(9);
+
+/// A running server.
+pub struct Running {
+    addr: SocketAddr,
+    db: Db,
+    cancel: CancellationToken,
+    server: JoinHandle<()>,
+    ingest: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// The address the HTTP server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Stops accepting, finishes what is in flight, and returns within
+    /// [`SHUTDOWN_GRACE`]; whatever is left stays pending for the next start.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        let drain = async {
+            let _ = self.server.await;
+            // The router (and its ingest handles) is gone: the writer drains.
+            let _ = self.ingest.await;
+            for task in self.background {
+                let _ = task.await;
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+            tracing::warn!("shutdown took too long; pending work resumes at the next start");
+        }
+        self.db.close().await;
+    }
+}
+
+/// Starts every part of the server and returns once it listens.
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let config = Arc::new(config);
+    let db = store::open(&config.database_path).await?;
+    let listener = TcpListener::bind(config.listen_addr)
+        .await
+        .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.listen_addr))?;
+    let addr = listener.local_addr()?;
+    let client = BotClient::new(&config.api_url, &config.bot_token)?;
+    let cancel = CancellationToken::new();
+    let (inbox_wake, outbox_wake) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let webhook_status = Arc::new(WebhookStatus::default());
+    let (identity_tx, identity) = watch::channel(None);
+
+    let (ingest, ingest_task) = Ingest::start(db.clone(), inbox_wake.clone());
+    let state = AppState {
+        db: db.clone(),
+        ingest,
+        webhook_secret: config.webhook_secret.clone(),
+        trusted_proxies: config.trusted_proxies.clone().into(),
+        telegram_ranges: config.telegram_ranges.clone().into(),
+        webhook: webhook_status.clone(),
+    };
+    let app = build_app(state, &config.webhook_path);
+    let server = tokio::spawn({
+        let stop = cancel.clone();
+        async move {
+            let service = app.into_make_service_with_connect_info::<SocketAddr>();
+            let served = axum::serve(listener, service)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the HTTP server stopped");
+            }
+        }
+    });
+
+    let dispatcher = Arc::new(Dispatcher {
+        db: db.clone(),
+        access: Access::new(config.owner_id, &config.allowed_chat_ids),
+        identity,
+        started: Instant::now(),
+        outbox_wake: outbox_wake.clone(),
+    });
+    let worker = Worker {
+        db: db.clone(),
+        dispatcher,
+        wake: inbox_wake,
+    };
+    let sender = Sender {
+        db: db.clone(),
+        client: client.clone(),
+        wake: outbox_wake,
+    };
+    let background = vec![
+        tokio::spawn(register::run(
+            client,
+            config.clone(),
+            webhook_status,
+            identity_tx,
+            cancel.clone(),
+        )),
+        tokio::spawn(worker.run(cancel.clone())),
+        tokio::spawn(sender.run(cancel.clone())),
+    ];
+    tracing::info!(%addr, path = %config.webhook_path, version = env!("CARGO_PKG_VERSION"), "telegate is listening");
+    Ok(Running {
+        addr,
+        db,
+        cancel,
+        server,
+        ingest: ingest_task,
+        background,
+    })
+}
+
+/// `telegate serve`: runs until SIGTERM or SIGINT.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let running = start(config).await?;
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

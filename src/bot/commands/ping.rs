@@ -1,0 +1,3 @@
+pub fn run() -> String {
+    "pong".to_owned()
+}

@@ -1,0 +1,234 @@
+//! The dispatcher: turns a stored update into a decision, the replies it
+//! causes and an audit row, and commits the three together.
+
+pub mod access;
+pub mod command;
+pub mod commands;
+pub mod context;
+mod reply;
+
+use std::{sync::Arc, time::Instant};
+
+use anyhow::Context as _;
+use frankenstein::updates::{Update, UpdateContent};
+use serde_json::Value;
+use tokio::sync::{Notify, watch};
+
+use crate::{
+    store::{
+        Db,
+        audit::{self, Decision, Entry},
+        inbox::{self, Finish, PendingUpdate},
+        outbox::{self, NewCall},
+    },
+    telegram::register::BotIdentity,
+};
+use access::Access;
+use command::Parsed;
+use context::Context;
+
+/// The one short refusal strangers get. It carries no data.
+pub const REFUSAL: &str = "Sorry, this is a private bot.";
+
+pub struct Dispatcher {
+    pub db: Db,
+    pub access: Access,
+    pub identity: watch::Receiver<Option<BotIdentity>>,
+    pub started: Instant,
+    /// Signalled when replies are queued.
+    pub outbox_wake: Arc<Notify>,
+}
+
+/// What was decided about one update.
+#[derive(Debug)]
+pub struct Handled {
+    pub entry: Entry,
+    pub calls: Vec<NewCall>,
+    pub finish: Finish,
+}
+
+impl Dispatcher {
+    /// Handles one update and commits its replies, audit row and completion
+    /// in one transaction: a crash leaves either all three or none.
+    pub async fn handle(&self, update: &PendingUpdate) -> anyhow::Result<()> {
+        let handled = self.decide(update).await?;
+        self.commit(update.update_id, &handled, None).await
+    }
+
+    /// Records that an update could not be handled after several tries.
+    pub async fn give_up(&self, update: &PendingUpdate, error: &str) -> anyhow::Result<()> {
+        let handled = Handled {
+            entry: entry(
+                update.update_id,
+                &update.kind,
+                None,
+                Decision::Allowed,
+                "failed",
+            ),
+            calls: Vec::new(),
+            finish: Finish::Failed,
+        };
+        self.commit(update.update_id, &handled, Some(error)).await
+    }
+
+    /// Our @username, from getMe.
+    pub fn username(&self) -> String {
+        self.identity
+            .borrow()
+            .as_ref()
+            .map(|i| i.username.clone())
+            .unwrap_or_default()
+    }
+
+    async fn commit(
+        &self,
+        update_id: i64,
+        handled: &Handled,
+        error: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.db.begin().await?;
+        outbox::insert(&mut tx, Some(update_id), &handled.calls).await?;
+        audit::insert(&mut tx, &handled.entry).await?;
+        inbox::finish(&mut tx, update_id, handled.finish, error).await?;
+        tx.commit().await.context("committing a handled update")?;
+        if !handled.calls.is_empty() {
+            self.outbox_wake.notify_one();
+        }
+        Ok(())
+    }
+
+    async fn decide(&self, update: &PendingUpdate) -> anyhow::Result<Handled> {
+        let typed: Update = match serde_json::from_str(&update.payload) {
+            Ok(typed) => typed,
+            Err(e) => {
+                tracing::info!(update_id = update.update_id, kind = %update.kind, error = %e, "update kind or shape not supported; recorded");
+                let outcome = format!("typed parse failed: {e}");
+                return Ok(Handled {
+                    entry: entry(
+                        update.update_id,
+                        &update.kind,
+                        None,
+                        Decision::Unsupported,
+                        &outcome,
+                    ),
+                    calls: Vec::new(),
+                    finish: Finish::Unsupported,
+                });
+            }
+        };
+        let ctx = Context::new(update.update_id, &update.kind, &typed);
+        let allowed = self.access.permits(&ctx);
+        match &typed.content {
+            UpdateContent::Message(message) => {
+                let text = message.text.as_deref().unwrap_or_default();
+                if allowed {
+                    self.on_message(&ctx, text).await
+                } else {
+                    Ok(refuse(&ctx))
+                }
+            }
+            UpdateContent::MyChatMember(_) if !allowed => {
+                let raw: Value = serde_json::from_str(&update.payload)?;
+                Ok(on_added_elsewhere(&ctx, &raw["my_chat_member"]))
+            }
+            _ => Ok(ignored(&ctx, allowed, "no handler for this kind")),
+        }
+    }
+
+    async fn on_message(&self, ctx: &Context, text: &str) -> anyhow::Result<Handled> {
+        let private = ctx.chat.is_some_and(|c| c.is_private());
+        // Arguments are for later commands; they are never stored.
+        let name = match command::parse(text, &self.username()) {
+            Parsed::Command { name, .. } => name,
+            Parsed::ForAnotherBot => return Ok(ignored(ctx, true, "addressed to another bot")),
+            Parsed::Text if private => {
+                return Ok(reply::one(
+                    ctx,
+                    None,
+                    "ok",
+                    "I understand commands only. Send /help to see them.",
+                ));
+            }
+            Parsed::Text => return Ok(ignored(ctx, true, "not a command")),
+        };
+        match commands::run(&name, ctx, self).await? {
+            Some(text) => Ok(reply::one(ctx, Some(&name), "ok", &text)),
+            None => Ok(reply::one(
+                ctx,
+                Some(&name),
+                "unknown command",
+                &format!("There is no /{name} command. Send /help to see the commands."),
+            )),
+        }
+    }
+}
+
+/// A stranger: one short refusal in a private chat; a group that is not
+/// allowed is left.
+fn refuse(ctx: &Context) -> Handled {
+    match ctx.chat {
+        Some(chat) if chat.is_private() => {
+            let mut handled = reply::one(ctx, None, "refused", REFUSAL);
+            handled.entry.decision = Decision::Refused;
+            handled
+        }
+        Some(chat) => reply::leave(ctx, chat.id),
+        None => ignored(ctx, false, "refused"),
+    }
+}
+
+/// The bot's own membership changed in a chat that is not allowed: when it
+/// was added, it leaves.
+fn on_added_elsewhere(ctx: &Context, change: &Value) -> Handled {
+    let status = change["new_chat_member"]["status"]
+        .as_str()
+        .unwrap_or_default();
+    match ctx.chat {
+        Some(chat)
+            if !chat.is_private()
+                && matches!(status, "member" | "administrator" | "restricted") =>
+        {
+            reply::leave(ctx, chat.id)
+        }
+        _ => ignored(ctx, false, "membership change noted"),
+    }
+}
+
+fn ignored(ctx: &Context, allowed: bool, outcome: &str) -> Handled {
+    let decision = if allowed {
+        Decision::Allowed
+    } else {
+        Decision::Refused
+    };
+    Handled {
+        entry: context_entry(ctx, None, decision, outcome),
+        calls: Vec::new(),
+        finish: Finish::Done,
+    }
+}
+
+fn entry(
+    update_id: i64,
+    kind: &str,
+    command: Option<&str>,
+    decision: Decision,
+    outcome: &str,
+) -> Entry {
+    Entry {
+        update_id: Some(update_id),
+        kind: kind.to_owned(),
+        chat_id: None,
+        user_id: None,
+        command: command.map(str::to_owned),
+        decision,
+        outcome: outcome.to_owned(),
+    }
+}
+
+fn context_entry(ctx: &Context, command: Option<&str>, decision: Decision, outcome: &str) -> Entry {
+    Entry {
+        chat_id: ctx.chat_id(),
+        user_id: ctx.user_id,
+        ..entry(ctx.update_id, &ctx.kind, command, decision, outcome)
+    }
+}

@@ -1,0 +1,136 @@
+//! The only reader of the environment: typed, validated, secrets wrapped.
+//!
+//! Every variable is checked and every problem reported at once, so an operator
+//! fixes the whole `.env` in one go instead of one restart per mistake.
+
+mod parse;
+mod secret;
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use ipnet::IpNet;
+
+pub use secret::Secret;
+
+use parse::Reader;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// The validated configuration of `telegate serve`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bot_token: Secret,
+    /// Bot API base, without a trailing slash.
+    pub api_url: String,
+    pub webhook_url: String,
+    /// The path of `webhook_url`: the only route that accepts updates.
+    pub webhook_path: String,
+    pub webhook_secret: Secret,
+    pub webhook_max_connections: u8,
+    pub listen_addr: SocketAddr,
+    pub database_path: PathBuf,
+    pub owner_id: i64,
+    pub allowed_chat_ids: Vec<i64>,
+    pub trusted_proxies: Vec<IpNet>,
+    pub telegram_ranges: Vec<IpNet>,
+    pub log_level: String,
+    pub log_format: LogFormat,
+}
+
+/// One problem with one variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+/// Every problem found in the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError(pub Vec<Problem>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration has {} problem(s):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  {}: {}", problem.variable, problem.message)?;
+        }
+        write!(
+            f,
+            "set them in the environment or in .env (see .env.example)"
+        )
+    }
+}
+
+impl ConfigError {
+    /// The variables named in the error, in order.
+    pub fn variables(&self) -> Vec<&'static str> {
+        self.0.iter().map(|p| p.variable).collect()
+    }
+}
+
+pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
+pub const DEFAULT_TELEGRAM_RANGES: &str = "149.154.160.0/20,91.108.4.0/22";
+pub const DEFAULT_TRUSTED_PROXIES: &str = "127.0.0.1/32,::1/128";
+
+impl Config {
+    /// Reads the process environment, after loading `.env` when one is present
+    /// (variables already set in the environment win).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut r = Reader::new(lookup);
+        let bot_token = r.token("TELEGRAM_BOT_TOKEN");
+        let api_url = r.api_url("TELEGRAM_API_URL", DEFAULT_API_URL);
+        let webhook = r.webhook_url("WEBHOOK_URL");
+        let webhook_secret = r.webhook_secret("WEBHOOK_SECRET");
+        let webhook_max_connections = r.int_in("WEBHOOK_MAX_CONNECTIONS", 40, 1..=100);
+        let listen_addr = r.socket_addr("LISTEN_ADDR", "127.0.0.1:8000");
+        let database_path = r.sqlite_path("DATABASE_URL", "sqlite:telegate.db");
+        let owner_id = r.user_id("BOT_OWNER_ID");
+        let allowed_chat_ids = r.id_list("ALLOWED_CHAT_IDS");
+        let trusted_proxies = r.cidr_list("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES);
+        let telegram_ranges = r.cidr_list("TELEGRAM_IP_RANGES", DEFAULT_TELEGRAM_RANGES);
+        let log_level = r.log_level("LOG_LEVEL", "info");
+        let log_format = r.log_format("LOG_FORMAT");
+        r.finish()?;
+        // finish() returned Ok, so every field above is Some.
+        let (webhook_url, webhook_path) = webhook.expect("checked");
+        Ok(Self {
+            bot_token: bot_token.expect("checked"),
+            api_url: api_url.expect("checked"),
+            webhook_url,
+            webhook_path,
+            webhook_secret: webhook_secret.expect("checked"),
+            webhook_max_connections: webhook_max_connections.expect("checked"),
+            listen_addr: listen_addr.expect("checked"),
+            database_path: database_path.expect("checked"),
+            owner_id: owner_id.expect("checked"),
+            allowed_chat_ids: allowed_chat_ids.expect("checked"),
+            trusted_proxies: trusted_proxies.expect("checked"),
+            telegram_ranges: telegram_ranges.expect("checked"),
+            log_level: log_level.expect("checked"),
+            log_format: log_format.expect("checked"),
+        })
+    }
+
+    /// The numeric bot id, the part of the token before the colon (public).
+    pub fn bot_id(&self) -> &str {
+        self.bot_token
+            .expose()
+            .split(':')
+            .next()
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

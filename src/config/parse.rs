@@ -1,0 +1,294 @@
+//! Parsers for single variables; each records a problem instead of stopping.
+
+use std::{net::SocketAddr, ops::RangeInclusive, path::PathBuf, str::FromStr};
+
+use frankenstein::reqwest::Url;
+use ipnet::IpNet;
+
+use super::{ConfigError, LogFormat, Problem, Secret};
+
+/// Ports Telegram will deliver webhooks to.
+const WEBHOOK_PORTS: [u16; 4] = [443, 80, 88, 8443];
+
+pub(super) struct Reader<F> {
+    lookup: F,
+    problems: Vec<Problem>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    pub fn new(lookup: F) -> Self {
+        Self {
+            lookup,
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn finish(self) -> Result<(), ConfigError> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(self.problems))
+        }
+    }
+
+    fn problem(&mut self, variable: &'static str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            variable,
+            message: message.into(),
+        });
+    }
+
+    /// The trimmed value, `None` when unset or blank.
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&mut self, name: &'static str, what: &str) -> Option<String> {
+        let value = self.get(name);
+        if value.is_none() {
+            self.problem(name, format!("is required: {what}"));
+        }
+        value
+    }
+
+    fn or_default(&self, name: &str, default: &str) -> String {
+        self.get(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    pub fn token(&mut self, name: &'static str) -> Option<Secret> {
+        let value = self.required(name, "the bot token from @BotFather")?;
+        let well_formed = value.split_once(':').is_some_and(|(id, key)| {
+            !id.is_empty()
+                && id.bytes().all(|b| b.is_ascii_digit())
+                && key.len() >= 30
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        });
+        if !well_formed {
+            // Never echo the value: it may be a real token with a typo.
+            self.problem(
+                name,
+                "is not a bot token: expected digits, a colon and at least 30 letters, digits, '_' or '-' (as @BotFather gives it)",
+            );
+            return None;
+        }
+        Some(Secret::new(value))
+    }
+
+    pub fn api_url(&mut self, name: &'static str, default: &str) -> Option<String> {
+        let value = self.or_default(name, default);
+        match Url::parse(&value) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                Some(value.trim_end_matches('/').to_owned())
+            }
+            _ => {
+                self.problem(
+                    name,
+                    format!("must be an http(s) URL such as {default}, got {value:?}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The public webhook URL and its path.
+    pub fn webhook_url(&mut self, name: &'static str) -> Option<(String, String)> {
+        let value = self.required(name, "the public https URL Telegram posts updates to")?;
+        let url = match Url::parse(&value) {
+            Ok(url) => url,
+            Err(e) => {
+                self.problem(name, format!("is not a URL ({e}): {value:?}"));
+                return None;
+            }
+        };
+        if url.scheme() != "https" {
+            self.problem(
+                name,
+                "must start with https:// (Telegram only delivers over TLS)",
+            );
+            return None;
+        }
+        let port = url.port_or_known_default().unwrap_or(443);
+        if !WEBHOOK_PORTS.contains(&port) {
+            self.problem(
+                name,
+                format!("uses port {port}; Telegram only delivers to ports 443, 80, 88 or 8443"),
+            );
+            return None;
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            self.problem(name, "must not have a query string or fragment");
+            return None;
+        }
+        if url.path() == "/" {
+            self.problem(name, "needs a path, such as https://bot.example.org/telegram/webhook (so the route is not guessable from the domain alone)");
+            return None;
+        }
+        Some((value, url.path().to_owned()))
+    }
+
+    pub fn webhook_secret(&mut self, name: &'static str) -> Option<Secret> {
+        let value = self.required(name, "1-256 characters of A-Z, a-z, 0-9, '_' and '-'")?;
+        let ok = value.len() <= 256
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !ok {
+            self.problem(name, "must be 1-256 characters of A-Z, a-z, 0-9, '_' and '-' (Telegram's rule for secret_token)");
+            return None;
+        }
+        Some(Secret::new(value))
+    }
+
+    pub fn int_in<T>(
+        &mut self,
+        name: &'static str,
+        default: T,
+        range: RangeInclusive<T>,
+    ) -> Option<T>
+    where
+        T: FromStr + PartialOrd + Copy + std::fmt::Display,
+    {
+        let Some(value) = self.get(name) else {
+            return Some(default);
+        };
+        match value.parse::<T>() {
+            Ok(n) if range.contains(&n) => Some(n),
+            _ => {
+                self.problem(
+                    name,
+                    format!(
+                        "must be a whole number from {} to {}, got {value:?}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn socket_addr(&mut self, name: &'static str, default: &str) -> Option<SocketAddr> {
+        let value = self.or_default(name, default);
+        match value.parse() {
+            Ok(addr) => Some(addr),
+            Err(_) => {
+                self.problem(
+                    name,
+                    format!("must be an address and port such as {default}, got {value:?}"),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn sqlite_path(&mut self, name: &'static str, default: &str) -> Option<PathBuf> {
+        let value = self.or_default(name, default);
+        let path = value
+            .strip_prefix("sqlite://")
+            .or_else(|| value.strip_prefix("sqlite:"))
+            .map(|p| p.split('?').next().unwrap_or_default())
+            .filter(|p| !p.is_empty() && *p != ":memory:");
+        match path {
+            Some(p) => Some(PathBuf::from(p)),
+            None => {
+                self.problem(
+                    name,
+                    format!(
+                        "must be sqlite:PATH to a database file, such as {default}, got {value:?}"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn user_id(&mut self, name: &'static str) -> Option<i64> {
+        let value = self.required(
+            name,
+            "your numeric Telegram user id (ask @userinfobot, or run /whoami)",
+        )?;
+        match value.parse::<i64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => {
+                self.problem(
+                    name,
+                    format!("must be a positive whole number (a Telegram user id), got {value:?}"),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn id_list(&mut self, name: &'static str) -> Option<Vec<i64>> {
+        let value = self.get(name).unwrap_or_default();
+        let mut ids = Vec::new();
+        for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match item.parse::<i64>() {
+                Ok(id) if id != 0 => ids.push(id),
+                _ => {
+                    self.problem(
+                        name,
+                        format!(
+                            "must be a comma list of user or chat ids, and {item:?} is not one"
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(ids)
+    }
+
+    pub fn cidr_list(&mut self, name: &'static str, default: &str) -> Option<Vec<IpNet>> {
+        let value = (self.lookup)(name).map(|v| v.trim().to_owned());
+        // An explicitly empty value means "none" (for TRUSTED_PROXIES: no proxy).
+        let value = value.unwrap_or_else(|| default.to_owned());
+        let mut nets = Vec::new();
+        for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let parsed = item
+                .parse::<IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from));
+            match parsed {
+                Ok(net) => nets.push(net.trunc()),
+                Err(_) => {
+                    self.problem(name, format!("must be a comma list of CIDRs such as {default}, and {item:?} is not one"));
+                    return None;
+                }
+            }
+        }
+        Some(nets)
+    }
+
+    pub fn log_level(&mut self, name: &'static str, default: &str) -> Option<String> {
+        let value = self.or_default(name, default);
+        match tracing_subscriber::EnvFilter::try_new(&value) {
+            Ok(_) => Some(value),
+            Err(e) => {
+                self.problem(
+                    name,
+                    format!("is not a log filter such as info, debug or telegate=debug,warn ({e})"),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn log_format(&mut self, name: &'static str) -> Option<LogFormat> {
+        match self
+            .or_default(name, "pretty")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "pretty" => Some(LogFormat::Pretty),
+            "json" => Some(LogFormat::Json),
+            other => {
+                self.problem(name, format!("must be pretty or json, got {other:?}"));
+                None
+            }
+        }
+    }
+}

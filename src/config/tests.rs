@@ -1,0 +1,124 @@
+use std::collections::HashMap;
+
+use super::*;
+
+const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+
+fn valid() -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
+        (
+            "WEBHOOK_URL",
+            "https://bot.example.org/telegram/hook".to_owned(),
+        ),
+        ("WEBHOOK_SECRET", "s3cr3t_value-XYZ".to_owned()),
+        ("BOT_OWNER_ID", "42".to_owned()),
+    ])
+}
+
+fn load(vars: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+    Config::from_lookup(|k| vars.get(k).cloned())
+}
+
+#[test]
+fn a_minimal_configuration_gets_the_documented_defaults() {
+    let config = load(&valid()).unwrap();
+    assert_eq!(config.api_url, DEFAULT_API_URL);
+    assert_eq!(config.webhook_path, "/telegram/hook");
+    assert_eq!(config.listen_addr.to_string(), "127.0.0.1:8000");
+    assert_eq!(config.database_path, PathBuf::from("telegate.db"));
+    assert_eq!(config.owner_id, 42);
+    assert!(config.allowed_chat_ids.is_empty());
+    assert_eq!(config.trusted_proxies.len(), 2);
+    assert_eq!(config.telegram_ranges.len(), 2);
+    assert_eq!(config.log_format, LogFormat::Pretty);
+    assert_eq!(config.bot_id(), "123456789");
+}
+
+#[test]
+fn every_missing_required_variable_is_named_at_once() {
+    let err = load(&HashMap::new()).unwrap_err();
+    assert_eq!(
+        err.variables(),
+        [
+            "TELEGRAM_BOT_TOKEN",
+            "WEBHOOK_URL",
+            "WEBHOOK_SECRET",
+            "BOT_OWNER_ID"
+        ]
+    );
+    let text = err.to_string();
+    assert!(text.contains("4 problem(s)"), "{text}");
+}
+
+#[test]
+fn each_invalid_variable_is_named() {
+    let cases = [
+        ("TELEGRAM_BOT_TOKEN", "not-a-token"),
+        ("TELEGRAM_API_URL", "ftp://example.org"),
+        ("WEBHOOK_URL", "http://bot.example.org/hook"),
+        ("WEBHOOK_URL", "https://bot.example.org:9000/hook"),
+        ("WEBHOOK_URL", "https://bot.example.org/"),
+        ("WEBHOOK_SECRET", "has spaces in it"),
+        ("WEBHOOK_MAX_CONNECTIONS", "500"),
+        ("LISTEN_ADDR", "localhost"),
+        ("DATABASE_URL", "postgres://db"),
+        ("BOT_OWNER_ID", "-5"),
+        ("ALLOWED_CHAT_IDS", "1,two,3"),
+        ("TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("TELEGRAM_IP_RANGES", "everyone"),
+        ("LOG_LEVEL", "[[["),
+        ("LOG_FORMAT", "xml"),
+    ];
+    for (variable, value) in cases {
+        let mut vars = valid();
+        vars.insert(variable, value.to_owned());
+        let err = load(&vars).unwrap_err();
+        assert_eq!(err.variables(), [variable], "{variable}={value}: {err}");
+    }
+}
+
+#[test]
+fn several_problems_are_reported_together() {
+    let mut vars = valid();
+    vars.insert("LISTEN_ADDR", "nope".to_owned());
+    vars.insert("LOG_FORMAT", "xml".to_owned());
+    vars.remove("BOT_OWNER_ID");
+    let err = load(&vars).unwrap_err();
+    assert_eq!(
+        err.variables(),
+        ["LISTEN_ADDR", "BOT_OWNER_ID", "LOG_FORMAT"]
+    );
+}
+
+#[test]
+fn an_invalid_token_is_not_echoed_in_the_error() {
+    let mut vars = valid();
+    vars.insert("TELEGRAM_BOT_TOKEN", "123:short-but-secret".to_owned());
+    let err = load(&vars).unwrap_err();
+    assert!(!err.to_string().contains("short-but-secret"));
+}
+
+#[test]
+fn secrets_are_absent_from_debug_output() {
+    let config = load(&valid()).unwrap();
+    let debug = format!("{config:?}");
+    assert!(
+        !debug.contains("AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+        "{debug}"
+    );
+    assert!(!debug.contains("s3cr3t_value-XYZ"), "{debug}");
+    assert!(debug.contains("[redacted]"));
+}
+
+#[test]
+fn lists_are_parsed_and_an_empty_trusted_proxy_list_means_none() {
+    let mut vars = valid();
+    vars.insert("ALLOWED_CHAT_IDS", " 7, -1001234567890 ,".to_owned());
+    vars.insert("TRUSTED_PROXIES", "".to_owned());
+    vars.insert("TELEGRAM_IP_RANGES", "127.0.0.1, ::1/128".to_owned());
+    let config = load(&vars).unwrap();
+    assert_eq!(config.allowed_chat_ids, [7, -1001234567890]);
+    assert!(config.trusted_proxies.is_empty());
+    assert_eq!(config.telegram_ranges.len(), 2);
+}

@@ -1,0 +1,208 @@
+//! The stand-in's HTTP routes and the Bot API methods it implements.
+
+use std::{
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use axum::{
+    Json, Router,
+    body::{Body, Bytes},
+    extract::{Path, State as AxumState},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::any,
+};
+use serde_json::{Value, json};
+
+use super::{Call, Fault, State, lock};
+
+/// Telegram's limit on a message text, in UTF-16 code units.
+const MAX_TEXT_UTF16: usize = 4096;
+
+pub(super) fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/{token}/{method}", any(call))
+        .with_state(state)
+}
+
+async fn call(
+    AxumState(state): AxumState<Arc<State>>,
+    Path((token, method)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if token.strip_prefix("bot") != Some(state.token.as_str()) {
+        return error(401, "Unauthorized", None);
+    }
+    let params: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(_) => return error(400, "Bad Request: can't parse JSON", None),
+        }
+    };
+    let fault = next_fault(&state, &method);
+    let response = match fault {
+        Some(fault) => fault_response(fault),
+        None => answer(&state, &method, &params),
+    };
+    lock(&state.calls).push(Call {
+        method,
+        params,
+        status: response.status().as_u16(),
+    });
+    state.changed.notify_waiters();
+    response
+}
+
+fn next_fault(state: &State, method: &str) -> Option<Fault> {
+    let mut faults = lock(&state.faults);
+    if let Some(fault) = faults.once.get_mut(method).and_then(|q| q.pop_front()) {
+        return Some(fault);
+    }
+    faults.always.get(method).cloned()
+}
+
+fn fault_response(fault: Fault) -> Response {
+    match fault {
+        Fault::Error {
+            code,
+            description,
+            retry_after,
+        } => error(code, &description, retry_after),
+        Fault::HtmlBadGateway => (
+            StatusCode::BAD_GATEWAY,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>",
+        )
+            .into_response(),
+        Fault::Drop => {
+            // Promise a body and fail before sending it: the client sees the
+            // connection close without a usable answer.
+            let broken = futures_util::stream::once(async {
+                Err::<Bytes, _>(std::io::Error::other("connection dropped by the stand-in"))
+            });
+            (
+                [(header::CONTENT_LENGTH, "64")],
+                Body::from_stream(broken),
+            )
+                .into_response()
+        }
+    }
+}
+
+fn answer(state: &State, method: &str, params: &Value) -> Response {
+    match method {
+        "getMe" => ok(json!({
+            "id": state.bot_id,
+            "is_bot": true,
+            "first_name": "telegate sandbox",
+            "username": state.username,
+            "can_join_groups": true,
+            "can_read_all_group_messages": false,
+            "supports_inline_queries": false,
+        })),
+        "setWebhook" => set_webhook(state, params),
+        "deleteWebhook" => {
+            *lock(&state.webhook) = Value::Null;
+            ok_described(json!(true), "Webhook was deleted")
+        }
+        "getWebhookInfo" => {
+            let hook = lock(&state.webhook).clone();
+            ok(json!({
+                "url": hook["url"].as_str().unwrap_or_default(),
+                "has_custom_certificate": false,
+                "pending_update_count": 0,
+                "max_connections": hook["max_connections"].as_u64().unwrap_or(40),
+                "allowed_updates": hook["allowed_updates"],
+            }))
+        }
+        "sendMessage" | "editMessageText" => send_message(state, params),
+        "setMyCommands"
+        | "deleteMyCommands"
+        | "leaveChat"
+        | "deleteMessage"
+        | "answerCallbackQuery"
+        | "sendChatAction" => {
+            let needs_chat = matches!(method, "leaveChat" | "deleteMessage" | "sendChatAction");
+            if needs_chat && params["chat_id"].is_null() {
+                return error(400, "Bad Request: chat_id is empty", None);
+            }
+            ok(json!(true))
+        }
+        _ => error(404, "Not Found", None),
+    }
+}
+
+fn set_webhook(state: &State, params: &Value) -> Response {
+    let url = params["url"].as_str().unwrap_or_default();
+    if !url.is_empty() && !url.starts_with("https://") {
+        return error(
+            400,
+            "Bad Request: bad webhook: An HTTPS URL must be provided for webhook",
+            None,
+        );
+    }
+    let secret_ok = params["secret_token"].as_str().is_none_or(|s| {
+        (1..=256).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    });
+    if !secret_ok {
+        return error(
+            400,
+            "Bad Request: secret token contains unallowed characters",
+            None,
+        );
+    }
+    *lock(&state.webhook) = params.clone();
+    ok_described(json!(true), "Webhook was set")
+}
+
+fn send_message(state: &State, params: &Value) -> Response {
+    let Some(chat_id) = params["chat_id"].as_i64() else {
+        return error(400, "Bad Request: chat not found", None);
+    };
+    let text = params["text"].as_str().unwrap_or_default();
+    if text.trim().is_empty() {
+        return error(400, "Bad Request: message text is empty", None);
+    }
+    if text.encode_utf16().count() > MAX_TEXT_UTF16 {
+        return error(400, "Bad Request: message is too long", None);
+    }
+    let message_id = {
+        let mut ids = lock(&state.next_message_id);
+        let next = ids.entry(chat_id).or_insert(0);
+        *next += 1;
+        *next
+    };
+    let chat_type = if chat_id > 0 { "private" } else { "supergroup" };
+    let date = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    ok(json!({
+        "message_id": message_id,
+        "from": {"id": state.bot_id, "is_bot": true, "first_name": "telegate sandbox", "username": state.username},
+        "chat": {"id": chat_id, "type": chat_type},
+        "date": date,
+        "text": text,
+    }))
+}
+
+fn ok(result: Value) -> Response {
+    Json(json!({ "ok": true, "result": result })).into_response()
+}
+
+fn ok_described(result: Value, description: &str) -> Response {
+    Json(json!({ "ok": true, "result": result, "description": description })).into_response()
+}
+
+fn error(code: u16, description: &str, retry_after: Option<u64>) -> Response {
+    let mut body = json!({ "ok": false, "error_code": code, "description": description });
+    if let Some(seconds) = retry_after {
+        body["parameters"] = json!({ "retry_after": seconds });
+    }
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(body)).into_response()
+}

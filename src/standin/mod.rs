@@ -1,0 +1,202 @@
+//! A Telegram Bot API stand-in on loopback: what `telegate sandbox` talks to,
+//! and the fake Bot API of the integration tests.
+//!
+//! It answers like the real Bot API for the methods telegate uses: `Message`
+//! results, 401 for a wrong token, 400 for an empty or too long text, 404 for
+//! an unknown method, and any fault a test asks for (429 with retry_after,
+//! 5xx, an HTML page, a dropped connection).
+
+mod methods;
+
+use std::{
+    collections::{HashMap, VecDeque},
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use serde_json::Value;
+use tokio::{net::TcpListener, sync::Notify, task::JoinHandle};
+
+/// One call the stand-in received, and the HTTP status it answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub method: String,
+    pub params: Value,
+    pub status: u16,
+}
+
+/// A failure to answer with instead of the normal result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// A Bot API error answer: `{"ok":false,"error_code":..}`.
+    Error {
+        code: u16,
+        description: String,
+        retry_after: Option<u64>,
+    },
+    /// A 502 with an HTML body, as a proxy in front of the Bot API sends.
+    HtmlBadGateway,
+    /// The connection is closed without an answer.
+    Drop,
+}
+
+impl Fault {
+    /// `429 Too Many Requests: retry after N`.
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        Self::Error {
+            code: 429,
+            description: format!("Too Many Requests: retry after {retry_after}"),
+            retry_after: Some(retry_after),
+        }
+    }
+
+    pub fn internal_error() -> Self {
+        Self::Error {
+            code: 500,
+            description: "Internal Server Error".into(),
+            retry_after: None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Faults {
+    /// Used once each, in order, per method.
+    once: HashMap<String, VecDeque<Fault>>,
+    /// Used for every call to the method until cleared.
+    always: HashMap<String, Fault>,
+}
+
+pub(crate) struct State {
+    token: String,
+    bot_id: i64,
+    username: String,
+    calls: Mutex<Vec<Call>>,
+    faults: Mutex<Faults>,
+    next_message_id: Mutex<HashMap<i64, i64>>,
+    webhook: Mutex<Value>,
+    changed: Notify,
+}
+
+/// A running stand-in. Dropping it stops the server.
+pub struct StandIn {
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl StandIn {
+    /// Starts on an ephemeral loopback port, accepting `token` only.
+    pub async fn start(token: &str, username: &str) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let bot_id = token
+            .split(':')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or(1);
+        let state = Arc::new(State {
+            token: token.to_owned(),
+            bot_id,
+            username: username.to_owned(),
+            calls: Mutex::default(),
+            faults: Mutex::default(),
+            next_message_id: Mutex::default(),
+            webhook: Mutex::new(Value::Null),
+            changed: Notify::new(),
+        });
+        let app = methods::router(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { addr, state, task })
+    }
+
+    /// The base URL, for TELEGRAM_API_URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every call received so far.
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.state.calls).clone()
+    }
+
+    /// The parameters of the successful calls to `method`.
+    pub fn successful(&self, method: &str) -> Vec<Value> {
+        lock(&self.state.calls)
+            .iter()
+            .filter(|c| c.method == method && c.status == 200)
+            .map(|c| c.params.clone())
+            .collect()
+    }
+
+    /// The webhook as last set with setWebhook (`null` when none).
+    pub fn webhook(&self) -> Value {
+        lock(&self.state.webhook).clone()
+    }
+
+    /// Answers the next call to `method` with `fault` (queued after earlier ones).
+    pub fn fail_next(&self, method: &str, fault: Fault) {
+        lock(&self.state.faults)
+            .once
+            .entry(method.to_owned())
+            .or_default()
+            .push_back(fault);
+    }
+
+    /// Answers every call to `method` with `fault` until [`StandIn::heal`].
+    pub fn fail_always(&self, method: &str, fault: Fault) {
+        lock(&self.state.faults)
+            .always
+            .insert(method.to_owned(), fault);
+    }
+
+    /// Stops every fault set with [`StandIn::fail_always`].
+    pub fn heal(&self) {
+        lock(&self.state.faults).always.clear();
+    }
+
+    /// Waits until `check` finds what it looks for in the calls so far, or
+    /// the deadline passes (then `None`). Woken by each call; never sleeps.
+    pub async fn wait_for<T>(
+        &self,
+        deadline: Duration,
+        check: impl Fn(&[Call]) -> Option<T>,
+    ) -> Option<T> {
+        let waiting = async {
+            loop {
+                let changed = self.state.changed.notified();
+                if let Some(found) = check(&lock(&self.state.calls)) {
+                    return found;
+                }
+                changed.await;
+            }
+        };
+        tokio::time::timeout(deadline, waiting).await.ok()
+    }
+
+    /// Waits for `count` successful sendMessage calls and returns their texts.
+    pub async fn wait_for_texts(&self, count: usize, deadline: Duration) -> Option<Vec<String>> {
+        self.wait_for(deadline, |calls| {
+            let texts: Vec<String> = calls
+                .iter()
+                .filter(|c| c.method == "sendMessage" && c.status == 200)
+                .map(|c| c.params["text"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            (texts.len() >= count).then_some(texts)
+        })
+        .await
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}

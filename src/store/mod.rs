@@ -1,0 +1,56 @@
+//! SQLite storage: one module per table, SQL nowhere else.
+
+pub mod audit;
+pub mod inbox;
+pub mod outbox;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::{
+    SqlitePool,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::MIGRATOR;
+
+/// The database handle shared by every component.
+pub type Db = SqlitePool;
+
+/// Opens (creating when missing) the database file and applies the migrations.
+///
+/// WAL lets the webhook write while the worker reads; `synchronous=FULL` makes
+/// every acknowledged update survive a power cut, not just a crash.
+pub async fn open(path: &Path) -> anyhow::Result<Db> {
+    let options = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true);
+    let db = SqlitePoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+    MIGRATOR
+        .run(&db)
+        .await
+        .with_context(|| format!("cannot apply the migrations to {}", path.display()))?;
+    Ok(db)
+}
+
+/// Milliseconds since the Unix epoch, the time unit of every table.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Checks that the database answers (for /health).
+pub async fn ping(db: &Db) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1").execute(db).await.map(|_| ())
+}

@@ -1,0 +1,119 @@
+//! The `outbox` table: Bot API calls written before they are attempted.
+
+use serde_json::Value;
+use sqlx::{FromRow, SqliteConnection};
+
+use super::{Db, now_ms};
+
+/// A Bot API call to make, such as `sendMessage` with its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCall {
+    pub chat_id: i64,
+    pub method: &'static str,
+    pub params: Value,
+}
+
+/// A stored call that is due.
+#[derive(Debug, Clone, FromRow)]
+pub struct QueuedCall {
+    pub id: i64,
+    pub chat_id: i64,
+    pub method: String,
+    pub params: String,
+    pub attempts: i64,
+    pub created_at: i64,
+}
+
+/// Queues calls inside the caller's transaction (the one that finishes their cause).
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    update_id: Option<i64>,
+    calls: &[NewCall],
+) -> sqlx::Result<()> {
+    let now = now_ms();
+    for call in calls {
+        sqlx::query(
+            "INSERT INTO outbox (chat_id, method, params, update_id, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(call.chat_id)
+        .bind(call.method)
+        .bind(call.params.to_string())
+        .bind(update_id)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The oldest pending call of each chat, when it is due: calls to one chat go
+/// out strictly in order, calls to different chats independently.
+pub async fn due_heads(db: &Db, limit: i64) -> sqlx::Result<Vec<QueuedCall>> {
+    sqlx::query_as(
+        "SELECT o.id, o.chat_id, o.method, o.params, o.attempts, o.created_at FROM outbox o
+         WHERE o.status = 'pending' AND o.next_attempt_at <= ?
+           AND o.id = (SELECT MIN(p.id) FROM outbox p
+                       WHERE p.chat_id = o.chat_id AND p.status = 'pending')
+         ORDER BY o.id LIMIT ?",
+    )
+    .bind(now_ms())
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// When the next pending call becomes due (unix ms), if any is pending.
+pub async fn next_due_at(db: &Db) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
+        .fetch_one(db)
+        .await
+}
+
+/// Confirms a call as sent; its parameters (message texts) are dropped.
+pub async fn mark_sent(db: &Db, id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = ?, params = '{}', attempts = attempts + 1 WHERE id = ?")
+        .bind(now_ms())
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Schedules another attempt at `at` (unix ms).
+pub async fn retry_at(db: &Db, id: i64, at: i64, error: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?")
+        .bind(at)
+        .bind(error)
+        .bind(id)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Gives up on a call: it is kept, with the reason, as a dead letter.
+pub async fn mark_dead(db: &Db, id: i64, error: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?",
+    )
+    .bind(error)
+    .bind(id)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
+/// Calls not yet confirmed sent.
+pub async fn count_pending(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+        .fetch_one(db)
+        .await
+}
+
+/// Calls given up on.
+pub async fn count_dead(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'dead'")
+        .fetch_one(db)
+        .await
+}

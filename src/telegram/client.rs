@@ -1,0 +1,109 @@
+//! The Bot API client, backed by frankenstein's reqwest client.
+
+use std::{fmt, time::Duration};
+
+use frankenstein::{AsyncTelegramApi, client_reqwest::Bot, response::MethodResponse};
+use serde_json::Value;
+
+use crate::config::Secret;
+
+/// Calls Bot API methods by name with JSON parameters.
+///
+/// frankenstein's `Bot` derives `Debug` over a URL that contains the token, so
+/// it is kept private here and this type prints only the base URL.
+#[derive(Clone)]
+pub struct BotClient {
+    bot: Bot,
+    base: String,
+}
+
+impl fmt::Debug for BotClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BotClient")
+            .field("base", &self.base)
+            .field("token", &"[redacted]")
+            .finish()
+    }
+}
+
+/// A failed call, classified for the retry policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// The Bot API answered with an error.
+    #[error("the Bot API answered {code}: {description}")]
+    Api {
+        code: u64,
+        description: String,
+        /// Seconds to wait, on a 429.
+        retry_after: Option<u64>,
+    },
+    /// No usable answer: network error, timeout, closed connection, or a body
+    /// that is not the Bot API's JSON (such as an HTML 502 page from a proxy).
+    #[error("the Bot API could not be reached: {0}")]
+    Transport(String),
+}
+
+impl ApiError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            // 401: a revoked or mistyped token; the operator can fix it without
+            // losing what is queued. 409: a conflicting webhook/getUpdates.
+            Self::Api { code, .. } => *code == 429 || *code == 401 || *code == 409 || *code >= 500,
+            Self::Transport(_) => true,
+        }
+    }
+
+    /// The wait Telegram asked for, on a 429.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Api {
+                retry_after: Some(s),
+                ..
+            } => Some(Duration::from_secs(*s)),
+            _ => None,
+        }
+    }
+}
+
+impl BotClient {
+    /// A client for `{api_url}/bot{token}/{method}`.
+    pub fn new(api_url: &str, token: &Secret) -> anyhow::Result<Self> {
+        let http = frankenstein::reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()?;
+        let bot = Bot::builder()
+            .api_url(format!("{api_url}/bot{}", token.expose()))
+            .client(http)
+            .build();
+        Ok(Self {
+            bot,
+            base: api_url.to_owned(),
+        })
+    }
+
+    /// Calls `method` with `params` and returns its `result`.
+    pub async fn call(&self, method: &str, params: &Value) -> Result<Value, ApiError> {
+        let response: Result<MethodResponse<Value>, _> =
+            self.bot.request(method, Some(params)).await;
+        response.map(|r| r.result).map_err(classify)
+    }
+}
+
+fn classify(error: frankenstein::Error) -> ApiError {
+    match error {
+        frankenstein::Error::Api(e) => ApiError::Api {
+            code: e.error_code,
+            description: e.description,
+            retry_after: e.parameters.and_then(|p| p.retry_after).map(u64::from),
+        },
+        frankenstein::Error::JsonDecode { input, .. } => ApiError::Transport(format!(
+            "the answer was not the Bot API's JSON ({} bytes, starting {:?})",
+            input.len(),
+            input.chars().take(60).collect::<String>()
+        )),
+        // frankenstein strips the URL (and so the token) from transport errors.
+        other => ApiError::Transport(other.to_string()),
+    }
+}

@@ -1,0 +1,8 @@
+//! Everything that talks to the Bot API: the client (the token never printed),
+//! start-up registration, and the sender that drains the outbox.
+
+pub mod client;
+pub mod register;
+pub mod sender;
+
+pub use client::{ApiError, BotClient};

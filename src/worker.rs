@@ -1,0 +1,139 @@
+//! Takes pending updates from the inbox in update_id order: one chat's
+//! updates one after another, different chats concurrently.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::Duration,
+};
+
+use tokio::{sync::Notify, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    bot::Dispatcher,
+    store::{
+        Db,
+        inbox::{self, PendingUpdate},
+    },
+};
+
+/// Tries per update before it is marked failed.
+pub const MAX_ATTEMPTS: i64 = 3;
+/// Chats handled at once.
+const PARALLEL_CHATS: usize = 32;
+/// Pending updates read per scan.
+const SCAN: i64 = 512;
+
+pub struct Worker {
+    pub db: Db,
+    pub dispatcher: Arc<Dispatcher>,
+    /// Signalled when updates are stored.
+    pub wake: Arc<Notify>,
+}
+
+type ChatKey = Option<i64>;
+
+impl Worker {
+    /// Works until `cancel` fires, then finishes the update each chat is on.
+    pub async fn run(self, cancel: CancellationToken) {
+        // Commands are parsed against our @username, learned from getMe.
+        let mut identity = self.dispatcher.identity.clone();
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = identity.wait_for(Option::is_some) => {}
+        }
+        let mut busy: HashSet<ChatKey> = HashSet::new();
+        let mut lanes: JoinSet<()> = JoinSet::new();
+        let mut lane_chat: HashMap<tokio::task::Id, ChatKey> = HashMap::new();
+        while !cancel.is_cancelled() {
+            for (chat, updates) in self.next_lanes(&busy).await {
+                if lanes.len() >= PARALLEL_CHATS {
+                    break;
+                }
+                let dispatcher = self.dispatcher.clone();
+                let stop = cancel.clone();
+                let handle = lanes.spawn(async move { run_lane(dispatcher, updates, stop).await });
+                lane_chat.insert(handle.id(), chat);
+                busy.insert(chat);
+            }
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                Some(done) = lanes.join_next_with_id() => {
+                    let id = done.map_or_else(|e| e.id(), |(id, ())| id);
+                    if let Some(chat) = lane_chat.remove(&id) {
+                        busy.remove(&chat);
+                    }
+                }
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+        while lanes.join_next().await.is_some() {}
+    }
+
+    /// Pending updates grouped by chat, in update_id order, leaving out chats
+    /// that are being worked on.
+    async fn next_lanes(&self, busy: &HashSet<ChatKey>) -> Vec<(ChatKey, Vec<PendingUpdate>)> {
+        let pending = match inbox::pending(&self.db, SCAN).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the inbox");
+                return Vec::new();
+            }
+        };
+        let mut lanes: Vec<(ChatKey, Vec<PendingUpdate>)> = Vec::new();
+        for update in pending {
+            let chat = update.chat_key;
+            if busy.contains(&chat) {
+                continue;
+            }
+            match lanes.iter_mut().find(|(c, _)| *c == chat) {
+                Some((_, list)) => list.push(update),
+                None => lanes.push((chat, vec![update])),
+            }
+        }
+        lanes
+    }
+}
+
+/// Handles one chat's updates in order, stopping early on shutdown.
+async fn run_lane(
+    dispatcher: Arc<Dispatcher>,
+    updates: Vec<PendingUpdate>,
+    cancel: CancellationToken,
+) {
+    for update in updates {
+        if cancel.is_cancelled() {
+            return;
+        }
+        handle_with_retries(&dispatcher, update).await;
+    }
+}
+
+async fn handle_with_retries(dispatcher: &Arc<Dispatcher>, mut update: PendingUpdate) {
+    let db = &dispatcher.db;
+    let mut last_error = String::from("the process stopped while handling it");
+    while update.attempts < MAX_ATTEMPTS {
+        if let Err(e) = inbox::count_attempt(db, update.update_id).await {
+            tracing::error!(error = %e, "cannot count an attempt");
+        }
+        update.attempts += 1;
+        // A task of its own, so that a panicking handler is a failed attempt
+        // and not a dead worker.
+        let (d, u) = (dispatcher.clone(), update.clone());
+        match tokio::spawn(async move { d.handle(&u).await }).await {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => last_error = format!("{e:#}"),
+            Err(e) => last_error = format!("the handler panicked: {e}"),
+        }
+        tracing::warn!(update_id = update.update_id, attempt = update.attempts, error = %last_error, "handling an update failed");
+        if update.attempts < MAX_ATTEMPTS {
+            tokio::time::sleep(Duration::from_millis(100 << (2 * update.attempts))).await;
+        }
+    }
+    tracing::error!(update_id = update.update_id, error = %last_error, "giving up on an update; marked failed");
+    if let Err(e) = dispatcher.give_up(&update, &last_error).await {
+        tracing::error!(update_id = update.update_id, error = %e, "cannot mark an update failed");
+    }
+}
