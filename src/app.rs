@@ -120,6 +120,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         db: db.clone(),
         client: client.clone(),
         wake: outbox_wake,
+        backoff: config.send_retry_backoff.clone().into(),
     };
     let background = vec![
         tokio::spawn(register::run(

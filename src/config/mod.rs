@@ -6,7 +6,7 @@
 mod parse;
 mod secret;
 
-use std::{fmt, net::SocketAddr, path::PathBuf};
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use ipnet::IpNet;
 
@@ -38,6 +38,9 @@ pub struct Config {
     pub allowed_chat_ids: Vec<i64>,
     pub trusted_proxies: Vec<IpNet>,
     pub telegram_ranges: Vec<IpNet>,
+    /// Waits between attempts to send after a network or 5xx error; the
+    /// last one repeats.
+    pub send_retry_backoff: Vec<Duration>,
     pub log_level: String,
     pub log_format: LogFormat,
 }
@@ -99,6 +102,7 @@ impl Config {
         let allowed_chat_ids = r.id_list("ALLOWED_CHAT_IDS");
         let trusted_proxies = r.cidr_list("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES);
         let telegram_ranges = r.cidr_list("TELEGRAM_IP_RANGES", DEFAULT_TELEGRAM_RANGES);
+        let send_retry_backoff = r.durations("SEND_RETRY_BACKOFF", "1s,4s,16s,60s");
         let log_level = r.log_level("LOG_LEVEL", "info");
         let log_format = r.log_format("LOG_FORMAT");
         r.finish()?;
@@ -117,6 +121,7 @@ impl Config {
             allowed_chat_ids: allowed_chat_ids.expect("checked"),
             trusted_proxies: trusted_proxies.expect("checked"),
             telegram_ranges: telegram_ranges.expect("checked"),
+            send_retry_backoff: send_retry_backoff.expect("checked"),
             log_level: log_level.expect("checked"),
             log_format: log_format.expect("checked"),
         })

@@ -1,6 +1,6 @@
 //! Parsers for single variables; each records a problem instead of stopping.
 
-use std::{net::SocketAddr, ops::RangeInclusive, path::PathBuf, str::FromStr};
+use std::{net::SocketAddr, ops::RangeInclusive, path::PathBuf, str::FromStr, time::Duration};
 
 use frankenstein::reqwest::Url;
 use ipnet::IpNet;
@@ -261,6 +261,36 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             }
         }
         Some(nets)
+    }
+
+    /// A comma list of durations such as `1s,4s,16s,60s` or `250ms`.
+    pub fn durations(&mut self, name: &'static str, default: &str) -> Option<Vec<Duration>> {
+        let value = self.or_default(name, default);
+        let parsed: Option<Vec<Duration>> = value
+            .split(',')
+            .map(|item| {
+                let item = item.trim();
+                let (number, unit) = match item.strip_suffix("ms") {
+                    Some(n) => (n, 1),
+                    None => (item.strip_suffix('s').unwrap_or(item), 1000),
+                };
+                number
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .map(|n| Duration::from_millis(n * unit))
+            })
+            .collect();
+        match parsed {
+            Some(list) if !list.is_empty() => Some(list),
+            _ => {
+                self.problem(
+                    name,
+                    format!("must be a comma list of durations such as {default}, got {value:?}"),
+                );
+                None
+            }
+        }
     }
 
     pub fn log_level(&mut self, name: &'static str, default: &str) -> Option<String> {

@@ -32,6 +32,12 @@ fn a_minimal_configuration_gets_the_documented_defaults() {
     assert_eq!(config.trusted_proxies.len(), 2);
     assert_eq!(config.telegram_ranges.len(), 2);
     assert_eq!(config.log_format, LogFormat::Pretty);
+    let secs: Vec<u64> = config
+        .send_retry_backoff
+        .iter()
+        .map(|d| d.as_secs())
+        .collect();
+    assert_eq!(secs, [1, 4, 16, 60]);
     assert_eq!(config.bot_id(), "123456789");
 }
 
@@ -67,6 +73,7 @@ fn each_invalid_variable_is_named() {
         ("ALLOWED_CHAT_IDS", "1,two,3"),
         ("TRUSTED_PROXIES", "10.0.0.0/33"),
         ("TELEGRAM_IP_RANGES", "everyone"),
+        ("SEND_RETRY_BACKOFF", "soon"),
         ("LOG_LEVEL", "[[["),
         ("LOG_FORMAT", "xml"),
     ];

@@ -43,6 +43,7 @@ async fn call(
         }
     };
     let fault = next_fault(&state, &method);
+    let dropped = fault == Some(Fault::Drop);
     let response = match fault {
         Some(fault) => fault_response(fault),
         None => answer(&state, &method, &params),
@@ -50,7 +51,11 @@ async fn call(
     lock(&state.calls).push(Call {
         method,
         params,
-        status: response.status().as_u16(),
+        status: if dropped {
+            0
+        } else {
+            response.status().as_u16()
+        },
     });
     state.changed.notify_waiters();
     response

@@ -18,7 +18,8 @@ use std::{
 use serde_json::Value;
 use tokio::{net::TcpListener, sync::Notify, task::JoinHandle};
 
-/// One call the stand-in received, and the HTTP status it answered.
+/// One call the stand-in received, and the HTTP status it answered (0 when
+/// the connection was dropped instead).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
     pub method: String,
@@ -174,7 +175,9 @@ impl StandIn {
         let waiting = async {
             loop {
                 let changed = self.state.changed.notified();
-                if let Some(found) = check(&lock(&self.state.calls)) {
+                // A copy, so that `check` may call back into the stand-in.
+                let calls = lock(&self.state.calls).clone();
+                if let Some(found) = check(&calls) {
                     return found;
                 }
                 changed.await;

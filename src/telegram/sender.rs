@@ -12,8 +12,6 @@ use crate::store::{Db, now_ms, outbox};
 
 /// How many chats are sent to at once.
 const PARALLEL_CHATS: i64 = 16;
-/// Waits between attempts after a passing failure; the last one repeats.
-const BACKOFF_SECS: [i64; 4] = [1, 4, 16, 60];
 /// A call still failing after this long is given up on.
 const MAX_AGE_MS: i64 = 24 * 60 * 60 * 1000;
 
@@ -22,6 +20,8 @@ pub struct Sender {
     pub client: BotClient,
     /// Signalled whenever calls are queued.
     pub wake: Arc<Notify>,
+    /// Waits between attempts after a passing failure; the last one repeats.
+    pub backoff: Arc<[Duration]>,
 }
 
 impl Sender {
@@ -46,8 +46,9 @@ impl Sender {
             }
             let mut sends = JoinSet::new();
             for call in due {
-                let (db, client) = (self.db.clone(), self.client.clone());
-                sends.spawn(async move { send_one(&db, &client, call).await });
+                let (db, client, backoff) =
+                    (self.db.clone(), self.client.clone(), self.backoff.clone());
+                sends.spawn(async move { send_one(&db, &client, &backoff, call).await });
             }
             while sends.join_next().await.is_some() {}
         }
@@ -61,13 +62,13 @@ impl Sender {
     }
 }
 
-async fn send_one(db: &Db, client: &BotClient, call: outbox::QueuedCall) {
+async fn send_one(db: &Db, client: &BotClient, backoff: &[Duration], call: outbox::QueuedCall) {
     let params: Value = serde_json::from_str(&call.params).unwrap_or(Value::Null);
     let result = client.call(&call.method, &params).await;
     let stored = match result {
         Ok(_) => outbox::mark_sent(db, call.id).await,
         Err(e) => {
-            let (at, reason) = plan_retry(&call, &e);
+            let (at, reason) = plan_retry(&call, &e, backoff);
             match at {
                 Some(at) => {
                     tracing::warn!(id = call.id, method = %call.method, error = %e, "send failed; will retry");
@@ -86,25 +87,35 @@ async fn send_one(db: &Db, client: &BotClient, call: outbox::QueuedCall) {
 }
 
 /// When to try again (unix ms), or `None` to give up; and the reason to record.
-fn plan_retry(call: &outbox::QueuedCall, error: &ApiError) -> (Option<i64>, String) {
+fn plan_retry(
+    call: &outbox::QueuedCall,
+    error: &ApiError,
+    backoff: &[Duration],
+) -> (Option<i64>, String) {
     let reason = error.to_string();
     let now = now_ms();
     if !error.is_transient() || now - call.created_at > MAX_AGE_MS {
         return (None, reason);
     }
-    let wait_ms = match error.retry_after() {
-        Some(wait) => i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
-        None => {
-            let step = usize::try_from(call.attempts).unwrap_or(usize::MAX);
-            BACKOFF_SECS[step.min(BACKOFF_SECS.len() - 1)] * 1000
-        }
-    };
+    let step = usize::try_from(call.attempts).unwrap_or(usize::MAX);
+    let wait = error
+        .retry_after()
+        .or_else(|| backoff.get(step).or(backoff.last()).copied())
+        .unwrap_or(Duration::from_secs(1));
+    let wait_ms = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
     (Some(now + wait_ms), reason)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BACKOFF: [Duration; 4] = [
+        Duration::from_secs(1),
+        Duration::from_secs(4),
+        Duration::from_secs(16),
+        Duration::from_secs(60),
+    ];
 
     fn call(attempts: i64, age_ms: i64) -> outbox::QueuedCall {
         outbox::QueuedCall {
@@ -133,7 +144,7 @@ mod tests {
     #[test]
     fn a_429_waits_as_long_as_telegram_asks() {
         assert_eq!(
-            wait_of(plan_retry(&call(0, 0), &api(429, Some(7)))),
+            wait_of(plan_retry(&call(0, 0), &api(429, Some(7)), &BACKOFF)),
             Some(7)
         );
     }
@@ -142,25 +153,28 @@ mod tests {
     fn server_and_network_errors_back_off_1_4_16_then_60_seconds() {
         let transport = ApiError::Transport("closed".into());
         let waits: Vec<_> = (0..6)
-            .map(|n| wait_of(plan_retry(&call(n, 0), &transport)))
+            .map(|n| wait_of(plan_retry(&call(n, 0), &transport, &BACKOFF)))
             .collect();
         assert_eq!(
             waits,
             [Some(1), Some(4), Some(16), Some(60), Some(60), Some(60)]
         );
-        assert_eq!(wait_of(plan_retry(&call(0, 0), &api(502, None))), Some(1));
+        assert_eq!(
+            wait_of(plan_retry(&call(0, 0), &api(502, None), &BACKOFF)),
+            Some(1)
+        );
     }
 
     #[test]
     fn bad_requests_and_blocked_chats_are_not_retried() {
-        assert_eq!(plan_retry(&call(0, 0), &api(400, None)).0, None);
-        assert_eq!(plan_retry(&call(0, 0), &api(403, None)).0, None);
+        assert_eq!(plan_retry(&call(0, 0), &api(400, None), &BACKOFF).0, None);
+        assert_eq!(plan_retry(&call(0, 0), &api(403, None), &BACKOFF).0, None);
     }
 
     #[test]
     fn a_call_older_than_a_day_is_given_up_on() {
         assert_eq!(
-            plan_retry(&call(9, MAX_AGE_MS + 1), &api(500, None)).0,
+            plan_retry(&call(9, MAX_AGE_MS + 1), &api(500, None), &BACKOFF).0,
             None
         );
     }

@@ -1,0 +1,11 @@
+//! Integration tests: real HTTP servers on loopback, a real SQLite file, and
+//! the Telegram stand-in as the Bot API.
+
+mod binary;
+mod dispatch;
+mod health;
+mod real_updates;
+mod restart;
+mod security;
+mod startup;
+mod support;

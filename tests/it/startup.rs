@@ -1,0 +1,72 @@
+//! Registration with the Bot API at start-up.
+
+use telegate::standin::Fault;
+
+use crate::{
+    health::JsonValue,
+    support::{DEADLINE, SECRET, TestApp, eventually},
+};
+
+#[tokio::test]
+async fn startup_sets_the_webhook_with_url_and_secret_and_the_commands() {
+    let app = TestApp::spawn().await;
+    let commands = app
+        .standin
+        .wait_for(DEADLINE, |_| app.standin.successful("setMyCommands").pop())
+        .await
+        .expect("setMyCommands is called");
+    let hook = app.standin.webhook();
+    assert_eq!(hook["url"], "https://bot.example.org/telegram/webhook");
+    assert_eq!(hook["secret_token"], SECRET);
+    assert_eq!(
+        hook["allowed_updates"],
+        serde_json::json!(["message", "my_chat_member"])
+    );
+    assert_eq!(hook["max_connections"], 40);
+    let names: Vec<&str> = commands["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["start", "help", "ping", "status", "whoami"]);
+    let order: Vec<String> = app
+        .standin
+        .calls()
+        .iter()
+        .map(|c| c.method.clone())
+        .take(3)
+        .collect();
+    assert_eq!(order, ["getMe", "setWebhook", "setMyCommands"]);
+}
+
+#[tokio::test]
+async fn an_unreachable_bot_api_is_retried_in_the_background_and_health_says_so() {
+    let mut app = TestApp::prepare(&[]).await;
+    app.standin.fail_always("getMe", Fault::HtmlBadGateway);
+    app.start().await;
+    let health = eventually(|| async {
+        let body = app.get("/health").await.json_value().await;
+        body["webhook"]["last_error"].is_string().then_some(body)
+    })
+    .await
+    .expect("health reports the registration error");
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["webhook"]["registered"], false);
+    assert!(
+        health["webhook"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("getMe"),
+        "{health}"
+    );
+
+    app.standin.heal();
+    let registered = eventually(|| async {
+        let body = app.get("/health").await.json_value().await;
+        (body["webhook"]["registered"] == true).then_some(body)
+    })
+    .await
+    .expect("registration succeeds once the Bot API answers");
+    assert_eq!(registered["status"], "ok");
+}

@@ -1,0 +1,220 @@
+//! Test support: a real telegate on loopback, a real SQLite file, and the
+//! Telegram stand-in as its Bot API.
+
+pub mod updates;
+
+use std::{collections::HashMap, future::Future, path::PathBuf, time::Duration};
+
+use frankenstein::reqwest::{Client, Response};
+use serde_json::Value;
+use telegate::{
+    app::{self, Running},
+    config::Config,
+    standin::StandIn,
+    store::{Db, inbox},
+};
+use tempfile::TempDir;
+
+pub const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawTEST";
+pub const SECRET: &str = "test-webhook-secret_0123456789";
+pub const OWNER: i64 = 4242;
+pub const BOT_USERNAME: &str = "telegate_test_bot";
+pub const WEBHOOK_PATH: &str = "/telegram/webhook";
+/// An address inside Telegram's default range.
+pub const TELEGRAM_IP: &str = "149.154.167.220";
+/// How long any test waits for something that should happen at once.
+pub const DEADLINE: Duration = Duration::from_secs(15);
+
+/// A telegate server with its own database and stand-in.
+pub struct TestApp {
+    pub standin: StandIn,
+    pub dir: TempDir,
+    pub vars: HashMap<String, String>,
+    running: Option<Running>,
+    http: Client,
+}
+
+impl TestApp {
+    /// A server with the default test configuration.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// A server whose configuration is the default with `overrides` applied.
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        let app = Self::prepare(overrides).await;
+        app.started().await
+    }
+
+    /// Everything but the server itself, for tests that arrange the stand-in
+    /// or the database before the start.
+    pub async fn prepare(overrides: &[(&str, &str)]) -> Self {
+        let standin = StandIn::start(TOKEN, BOT_USERNAME)
+            .await
+            .expect("stand-in starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut vars: HashMap<String, String> = [
+            ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
+            ("TELEGRAM_API_URL", standin.url()),
+            (
+                "WEBHOOK_URL",
+                format!("https://bot.example.org{WEBHOOK_PATH}"),
+            ),
+            ("WEBHOOK_SECRET", SECRET.to_owned()),
+            ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+            (
+                "DATABASE_URL",
+                format!("sqlite:{}", dir.path().join("telegate.db").display()),
+            ),
+            ("BOT_OWNER_ID", OWNER.to_string()),
+            // Retries after network and 5xx errors, quick enough for a test.
+            ("SEND_RETRY_BACKOFF", "20ms,50ms".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        for (k, v) in overrides {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        Self {
+            standin,
+            dir,
+            vars,
+            running: None,
+            http: Client::new(),
+        }
+    }
+
+    pub fn config(&self) -> Config {
+        Config::from_lookup(|k| self.vars.get(k).cloned()).expect("test configuration is valid")
+    }
+
+    /// Starts (or restarts) the server on the same database and stand-in.
+    pub async fn started(mut self) -> Self {
+        self.start().await;
+        self
+    }
+
+    pub async fn start(&mut self) {
+        assert!(self.running.is_none(), "already running");
+        self.running = Some(app::start(self.config()).await.expect("telegate starts"));
+    }
+
+    /// Stops the server the way SIGTERM does.
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+    }
+
+    fn running(&self) -> &Running {
+        self.running.as_ref().expect("the server is running")
+    }
+
+    pub fn db(&self) -> &Db {
+        self.running().db()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("telegate.db")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.running().addr())
+    }
+
+    /// Posts an update the way nginx forwards Telegram's: right secret, from
+    /// a Telegram address.
+    pub async fn post_update(&self, update: &Value) -> Response {
+        self.post_raw(
+            update.to_string(),
+            &[
+                ("x-telegram-bot-api-secret-token", SECRET),
+                ("x-forwarded-for", TELEGRAM_IP),
+            ],
+        )
+        .await
+    }
+
+    /// Posts any body with exactly the given headers.
+    pub async fn post_raw(&self, body: String, headers: &[(&str, &str)]) -> Response {
+        let mut request = self
+            .http
+            .post(self.url(WEBHOOK_PATH))
+            .header("content-type", "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("the webhook answers")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// The update's inbox status, `None` when it was never stored.
+    pub async fn inbox_status(&self, update_id: i64) -> Option<String> {
+        inbox::status(self.db(), update_id)
+            .await
+            .expect("inbox readable")
+    }
+
+    /// Waits until the update has been handled (or given up on).
+    pub async fn wait_handled(&self, update_id: i64) -> String {
+        eventually(|| async {
+            self.inbox_status(update_id)
+                .await
+                .filter(|s| s != "pending")
+        })
+        .await
+        .unwrap_or_else(|| panic!("update {update_id} was not handled in time"))
+    }
+
+    /// Texts sent successfully to `chat_id`, in order.
+    pub fn texts_to(&self, chat_id: i64) -> Vec<String> {
+        self.standin
+            .successful("sendMessage")
+            .iter()
+            .filter(|p| p["chat_id"].as_i64() == Some(chat_id))
+            .map(|p| p["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Waits until `count` texts have reached `chat_id`, and returns them.
+    pub async fn wait_texts_to(&self, chat_id: i64, count: usize) -> Vec<String> {
+        self.standin
+            .wait_for(DEADLINE, |_| {
+                let texts = self.texts_to(chat_id);
+                (texts.len() >= count).then_some(texts)
+            })
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "{count} message(s) to {chat_id} did not arrive; got {:?}",
+                    self.texts_to(chat_id)
+                )
+            })
+    }
+}
+
+/// Polls `probe` until it returns `Some`, within [`DEADLINE`].
+pub async fn eventually<T, F, Fut>(probe: F) -> Option<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let polling = async {
+        loop {
+            if let Some(found) = probe().await {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(DEADLINE, polling).await.ok()
+}
