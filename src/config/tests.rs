@@ -129,3 +129,23 @@ fn lists_are_parsed_and_an_empty_trusted_proxy_list_means_none() {
     assert!(config.trusted_proxies.is_empty());
     assert_eq!(config.telegram_ranges.len(), 2);
 }
+
+#[test]
+fn env_example_lists_exactly_the_variables_that_are_read() {
+    let read = std::cell::RefCell::new(Vec::new());
+    let _ = Config::from_lookup(|k| {
+        read.borrow_mut().push(k.to_owned());
+        None
+    });
+    let mut read = read.into_inner();
+    read.sort();
+    read.dedup();
+    let example = include_str!("../../.env.example");
+    let mut listed: Vec<String> = example
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim().to_owned()))
+        .collect();
+    listed.sort();
+    assert_eq!(listed, read, ".env.example and config/ disagree");
+}
