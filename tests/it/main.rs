@@ -7,5 +7,6 @@ mod health;
 mod real_updates;
 mod restart;
 mod security;
+mod standin;
 mod startup;
 mod support;
