@@ -81,10 +81,19 @@ pub const DEFAULT_TELEGRAM_RANGES: &str = "149.154.160.0/20,91.108.4.0/22";
 pub const DEFAULT_TRUSTED_PROXIES: &str = "127.0.0.1/32,::1/128";
 
 impl Config {
-    /// Reads the process environment, after loading `.env` when one is present
-    /// (variables already set in the environment win).
+    /// Reads the process environment, after loading `.env` from the current
+    /// directory when one is there (variables already set in the environment win).
     pub fn from_env() -> Result<Self, ConfigError> {
-        let _ = dotenvy::dotenv();
+        // Only ./.env: a file in a parent directory is not ours to read.
+        let dotenv = std::path::Path::new(".env");
+        if dotenv.exists() {
+            dotenvy::from_path(dotenv).map_err(|e| {
+                ConfigError(vec![Problem {
+                    variable: ".env",
+                    message: format!("cannot be read: {e}"),
+                }])
+            })?;
+        }
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 

@@ -13,17 +13,22 @@ use crate::support::{
     BOT_USERNAME, DEADLINE, OWNER, SECRET, TELEGRAM_IP, TOKEN, updates::private_text,
 };
 
-fn telegate() -> Command {
-    let dir = std::env::temp_dir();
+/// The executable with a clean environment, in an empty directory (so no
+/// .env is read) that lives as long as the returned guard.
+fn telegate() -> (Command, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_telegate"));
-    // A clean environment in a directory without a .env file.
-    command.env_clear().current_dir(dir).stdin(Stdio::null());
     command
+        .env_clear()
+        .current_dir(dir.path())
+        .stdin(Stdio::null());
+    (command, dir)
 }
 
 #[test]
 fn serve_without_configuration_names_every_missing_variable_and_fails() {
-    let output = telegate().arg("serve").output().unwrap();
+    let (mut telegate, _dir) = telegate();
+    let output = telegate.arg("serve").output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     for variable in [
@@ -41,7 +46,8 @@ fn serve_without_configuration_names_every_missing_variable_and_fails() {
 
 #[test]
 fn an_invalid_variable_is_named_and_the_token_is_not_echoed() {
-    let output = telegate()
+    let (mut telegate, _dir) = telegate();
+    let output = telegate
         .env("TELEGRAM_BOT_TOKEN", TOKEN)
         .env("WEBHOOK_URL", "http://bot.example.org/hook")
         .env("WEBHOOK_SECRET", SECRET)
@@ -61,8 +67,33 @@ fn an_invalid_variable_is_named_and_the_token_is_not_echoed() {
 }
 
 #[test]
+fn a_dot_env_file_in_the_working_directory_is_read() {
+    let (mut telegate, dir) = telegate();
+    let dotenv = format!(
+        "TELEGRAM_BOT_TOKEN={TOKEN}\nWEBHOOK_SECRET={SECRET}\nBOT_OWNER_ID=1\nWEBHOOK_URL=https://bot.example.org:9999/hook\n"
+    );
+    std::fs::write(dir.path().join(".env"), dotenv).unwrap();
+    let output = telegate.output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("1 problem(s)") && stderr.contains("WEBHOOK_URL: uses port 9999"),
+        "{stderr}"
+    );
+
+    std::fs::write(dir.path().join(".env"), "NOT A VALID LINE\n").unwrap();
+    let output = telegate.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains(".env: cannot be read"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn the_sandbox_answers_ping_with_pong_and_exits_cleanly() {
-    let mut child = telegate()
+    let (mut telegate, _dir) = telegate();
+    let mut child = telegate
         .arg("sandbox")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -97,7 +128,8 @@ struct Served {
 
 fn serve(standin: &StandIn, dir: &std::path::Path, port: u16) -> Served {
     let addr = format!("127.0.0.1:{port}");
-    let child = telegate()
+    let (mut telegate, _empty) = telegate();
+    let child = telegate
         .current_dir(dir)
         .env("TELEGRAM_BOT_TOKEN", TOKEN)
         .env("TELEGRAM_API_URL", standin.url())
