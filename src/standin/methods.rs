@@ -42,7 +42,7 @@ async fn call(
             Err(_) => return error(400, "Bad Request: can't parse JSON", None),
         }
     };
-    let fault = next_fault(&state, &method);
+    let fault = next_fault(&state, &method, params["chat_id"].as_i64());
     let dropped = fault == Some(Fault::Drop);
     let response = match fault {
         Some(fault) => fault_response(fault),
@@ -61,12 +61,13 @@ async fn call(
     response
 }
 
-fn next_fault(state: &State, method: &str) -> Option<Fault> {
+fn next_fault(state: &State, method: &str, chat_id: Option<i64>) -> Option<Fault> {
     let mut faults = lock(&state.faults);
     if let Some(fault) = faults.once.get_mut(method).and_then(|q| q.pop_front()) {
         return Some(fault);
     }
-    faults.always.get(method).cloned()
+    let for_chat = chat_id.and_then(|id| faults.chats.get(&id));
+    for_chat.or_else(|| faults.always.get(method)).cloned()
 }
 
 fn fault_response(fault: Fault) -> Response {

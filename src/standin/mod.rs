@@ -67,6 +67,8 @@ struct Faults {
     once: HashMap<String, VecDeque<Fault>>,
     /// Used for every call to the method until cleared.
     always: HashMap<String, Fault>,
+    /// Used for every call about the chat until cleared.
+    chats: HashMap<i64, Fault>,
 }
 
 pub(crate) struct State {
@@ -160,9 +162,17 @@ impl StandIn {
             .insert(method.to_owned(), fault);
     }
 
-    /// Stops every fault set with [`StandIn::fail_always`].
+    /// Answers every call whose `chat_id` is `chat_id` with `fault` until
+    /// [`StandIn::heal`].
+    pub fn fail_chat(&self, chat_id: i64, fault: Fault) {
+        lock(&self.state.faults).chats.insert(chat_id, fault);
+    }
+
+    /// Stops every fault set with [`StandIn::fail_always`] or [`StandIn::fail_chat`].
     pub fn heal(&self) {
-        lock(&self.state.faults).always.clear();
+        let mut faults = lock(&self.state.faults);
+        faults.always.clear();
+        faults.chats.clear();
     }
 
     /// Waits until `check` finds what it looks for in the calls so far, or

@@ -178,3 +178,45 @@ async fn the_audit_row_names_the_command_but_never_its_arguments_or_text() {
         );
     }
 }
+
+#[tokio::test]
+async fn one_chats_replies_arrive_in_the_order_of_its_updates() {
+    let app = TestApp::spawn().await;
+    let commands = [
+        "/ping", "/whoami", "/help", "/ping", "/start", "/whoami", "/ping", "/help",
+    ];
+    for (i, command) in commands.iter().enumerate() {
+        app.post_update(&private_text(i as i64 + 1, OWNER, command))
+            .await;
+    }
+    let texts = app.wait_texts_to(OWNER, commands.len()).await;
+    let kinds: Vec<&str> = texts
+        .iter()
+        .map(|t| match t {
+            t if t == "pong" => "/ping",
+            t if t.starts_with("Your user id") => "/whoami",
+            t if t.starts_with("Commands you may use") => "/help",
+            t if t.starts_with("Hello!") => "/start",
+            _ => "?",
+        })
+        .collect();
+    assert_eq!(kinds, commands);
+}
+
+#[tokio::test]
+async fn a_chat_whose_replies_keep_failing_does_not_hold_up_other_chats() {
+    let app = TestApp::spawn_with(&[("ALLOWED_CHAT_IDS", &STRANGER.to_string())]).await;
+    app.standin
+        .fail_chat(OWNER, telegate::standin::Fault::internal_error());
+    app.post_update(&private_text(1, OWNER, "/ping")).await;
+    app.post_update(&private_text(2, OWNER, "/whoami")).await;
+    app.post_update(&private_text(3, STRANGER, "/ping")).await;
+    assert_eq!(app.wait_texts_to(STRANGER, 1).await, ["pong"]);
+    assert!(app.texts_to(OWNER).is_empty());
+    app.standin.heal();
+    let texts = app.wait_texts_to(OWNER, 2).await;
+    assert_eq!(
+        texts[0], "pong",
+        "the failed reply goes out first once the chat recovers"
+    );
+}
