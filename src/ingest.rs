@@ -62,7 +62,7 @@ async fn write_batches(db: Db, mut rx: mpsc::Receiver<Job>, stored: Arc<Notify>)
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let updates: Vec<&NewUpdate> = jobs.iter().map(|j| &j.update).collect();
-        match inbox::insert_batch(&db, updates).await {
+        match inbox::insert_batch(&db, &updates).await {
             Ok(results) => {
                 if results.iter().any(|&new| new) {
                     stored.notify_one();

@@ -98,32 +98,57 @@ impl Worker {
 }
 
 /// Handles one chat's updates in order, stopping early on shutdown.
+///
+/// Each update's first attempt is counted in the commit of the update before
+/// it (one commit per update instead of two); only the lane's first update
+/// is counted on its own.
 async fn run_lane(
     dispatcher: Arc<Dispatcher>,
     updates: Vec<PendingUpdate>,
     cancel: CancellationToken,
 ) {
-    for update in updates {
+    let mut claimed = false;
+    for (i, update) in updates.iter().enumerate() {
         if cancel.is_cancelled() {
+            if claimed {
+                // Counted but never started: give the attempt back.
+                adjust_attempts(&dispatcher.db, update.update_id, -1).await;
+            }
             return;
         }
-        handle_with_retries(&dispatcher, update).await;
+        let next = updates.get(i + 1).map(|u| u.update_id);
+        claimed = handle_with_retries(&dispatcher, update.clone(), claimed, next).await;
     }
 }
 
-async fn handle_with_retries(dispatcher: &Arc<Dispatcher>, mut update: PendingUpdate) {
-    let db = &dispatcher.db;
+/// Returns whether `next`'s first attempt was counted.
+async fn handle_with_retries(
+    dispatcher: &Arc<Dispatcher>,
+    mut update: PendingUpdate,
+    mut claimed: bool,
+    next: Option<i64>,
+) -> bool {
     let mut last_error = String::from("the process stopped while handling it");
-    while update.attempts < MAX_ATTEMPTS {
-        if let Err(e) = inbox::count_attempt(db, update.update_id).await {
-            tracing::error!(error = %e, "cannot count an attempt");
+    loop {
+        if claimed {
+            // Counted by the commit before; the scan saw the count without it.
+            update.attempts += 1;
+            claimed = false;
+            if update.attempts > MAX_ATTEMPTS {
+                break;
+            }
+        } else {
+            if update.attempts >= MAX_ATTEMPTS {
+                break;
+            }
+            adjust_attempts(&dispatcher.db, update.update_id, 1).await;
+            update.attempts += 1;
         }
-        update.attempts += 1;
         // A task of its own, so that a panicking handler is a failed attempt
         // and not a dead worker.
         let (d, u) = (dispatcher.clone(), update.clone());
-        match tokio::spawn(async move { d.handle(&u).await }).await {
-            Ok(Ok(())) => return,
+        match tokio::spawn(async move { d.handle(&u, next).await }).await {
+            Ok(Ok(())) => return next.is_some(),
             Ok(Err(e)) => last_error = format!("{e:#}"),
             Err(e) => last_error = format!("the handler panicked: {e}"),
         }
@@ -135,5 +160,16 @@ async fn handle_with_retries(dispatcher: &Arc<Dispatcher>, mut update: PendingUp
     tracing::error!(update_id = update.update_id, error = %last_error, "giving up on an update; marked failed");
     if let Err(e) = dispatcher.give_up(&update, &last_error).await {
         tracing::error!(update_id = update.update_id, error = %e, "cannot mark an update failed");
+    }
+    false
+}
+
+async fn adjust_attempts(db: &Db, update_id: i64, by: i64) {
+    let counted = async {
+        let mut conn = db.acquire().await?;
+        inbox::count_attempt(&mut conn, update_id, by).await
+    };
+    if let Err(e) = counted.await {
+        tracing::error!(update_id, error = %e, "cannot count an attempt");
     }
 }

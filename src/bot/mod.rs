@@ -49,10 +49,20 @@ pub struct Handled {
 
 impl Dispatcher {
     /// Handles one update and commits its replies, audit row and completion
-    /// in one transaction: a crash leaves either all three or none.
-    pub async fn handle(&self, update: &PendingUpdate) -> anyhow::Result<()> {
-        let handled = self.decide(update).await?;
-        self.commit(update.update_id, &handled, None).await
+    /// in one transaction: a crash leaves either all three or none. The same
+    /// transaction counts the first attempt of `claim_next`, the update the
+    /// caller takes on next, which saves that update a commit of its own.
+    pub async fn handle(
+        &self,
+        update: &PendingUpdate,
+        claim_next: Option<i64>,
+    ) -> anyhow::Result<()> {
+        let Some(payload) = inbox::payload(&self.db, update.update_id).await? else {
+            return Ok(()); // Finished already.
+        };
+        let handled = self.decide(update, &payload).await?;
+        self.commit(update.update_id, &handled, None, claim_next)
+            .await
     }
 
     /// Records that an update could not be handled after several tries.
@@ -68,7 +78,8 @@ impl Dispatcher {
             calls: Vec::new(),
             finish: Finish::Failed,
         };
-        self.commit(update.update_id, &handled, Some(error)).await
+        self.commit(update.update_id, &handled, Some(error), None)
+            .await
     }
 
     /// Our @username, from getMe.
@@ -85,11 +96,15 @@ impl Dispatcher {
         update_id: i64,
         handled: &Handled,
         error: Option<&str>,
+        claim_next: Option<i64>,
     ) -> anyhow::Result<()> {
         let mut tx = self.db.begin().await?;
         outbox::insert(&mut tx, Some(update_id), &handled.calls).await?;
         audit::insert(&mut tx, &handled.entry).await?;
         inbox::finish(&mut tx, update_id, handled.finish, error).await?;
+        if let Some(next) = claim_next {
+            inbox::count_attempt(&mut tx, next, 1).await?;
+        }
         tx.commit().await.context("committing a handled update")?;
         if !handled.calls.is_empty() {
             self.outbox_wake.notify_one();
@@ -97,8 +112,8 @@ impl Dispatcher {
         Ok(())
     }
 
-    async fn decide(&self, update: &PendingUpdate) -> anyhow::Result<Handled> {
-        let typed: Update = match serde_json::from_str(&update.payload) {
+    async fn decide(&self, update: &PendingUpdate, payload: &str) -> anyhow::Result<Handled> {
+        let typed: Update = match serde_json::from_str(payload) {
             Ok(typed) => typed,
             Err(e) => {
                 tracing::info!(update_id = update.update_id, kind = %update.kind, error = %e, "update kind or shape not supported; recorded");
@@ -128,7 +143,7 @@ impl Dispatcher {
                 }
             }
             UpdateContent::MyChatMember(_) if !allowed => {
-                let raw: Value = serde_json::from_str(&update.payload)?;
+                let raw: Value = serde_json::from_str(payload)?;
                 Ok(on_added_elsewhere(&ctx, &raw["my_chat_member"]))
             }
             _ => Ok(ignored(&ctx, allowed, "no handler for this kind")),

@@ -1,6 +1,8 @@
 //! The `inbox` table: updates as Telegram delivered them, until handled.
 
-use sqlx::{FromRow, SqliteConnection};
+use std::collections::HashSet;
+
+use sqlx::{FromRow, QueryBuilder, SqliteConnection};
 
 use super::{Db, now_ms};
 
@@ -13,13 +15,12 @@ pub struct NewUpdate {
     pub payload: String,
 }
 
-/// An update waiting to be handled.
+/// An update waiting to be handled (its payload is read when its turn comes).
 #[derive(Debug, Clone, FromRow)]
 pub struct PendingUpdate {
     pub update_id: i64,
     pub kind: String,
     pub chat_key: Option<i64>,
-    pub payload: String,
     pub attempts: i64,
 }
 
@@ -41,37 +42,42 @@ impl Finish {
     }
 }
 
-/// Stores a batch in one transaction. For each update, `true` when it was
-/// stored and `false` when its update_id was already there (a redelivery).
-pub async fn insert_batch<'a>(
-    db: &Db,
-    updates: impl IntoIterator<Item = &'a NewUpdate>,
-) -> sqlx::Result<Vec<bool>> {
-    let now = now_ms();
-    let mut tx = db.begin().await?;
-    let mut stored = Vec::new();
-    for u in updates {
-        let result = sqlx::query(
-            "INSERT INTO inbox (update_id, kind, chat_key, payload, received_at)
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
-        )
-        .bind(u.update_id)
-        .bind(&u.kind)
-        .bind(u.chat_key)
-        .bind(&u.payload)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        stored.push(result.rows_affected() == 1);
+/// Stores a batch in one statement (one transaction). For each update,
+/// `true` when it was stored and `false` when its update_id was already
+/// there (a redelivery).
+pub async fn insert_batch(db: &Db, updates: &[&NewUpdate]) -> sqlx::Result<Vec<bool>> {
+    if updates.is_empty() {
+        return Ok(Vec::new());
     }
-    tx.commit().await?;
-    Ok(stored)
+    let now = now_ms();
+    let mut insert =
+        QueryBuilder::new("INSERT INTO inbox (update_id, kind, chat_key, payload, received_at) ");
+    insert.push_values(updates, |mut row, u| {
+        row.push_bind(u.update_id)
+            .push_bind(&u.kind)
+            .push_bind(u.chat_key)
+            .push_bind(&u.payload)
+            .push_bind(now);
+    });
+    insert.push(" ON CONFLICT (update_id) DO NOTHING RETURNING update_id");
+    let new: HashSet<i64> = insert
+        .build_query_scalar()
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .collect();
+    // Within one batch the same id twice: the first one is the stored one.
+    let mut seen = HashSet::new();
+    Ok(updates
+        .iter()
+        .map(|u| new.contains(&u.update_id) && seen.insert(u.update_id))
+        .collect())
 }
 
 /// Pending updates in update_id order.
 pub async fn pending(db: &Db, limit: i64) -> sqlx::Result<Vec<PendingUpdate>> {
     sqlx::query_as(
-        "SELECT update_id, kind, chat_key, payload, attempts FROM inbox
+        "SELECT update_id, kind, chat_key, attempts FROM inbox
          WHERE status = 'pending' ORDER BY update_id LIMIT ?",
     )
     .bind(limit)
@@ -79,12 +85,27 @@ pub async fn pending(db: &Db, limit: i64) -> sqlx::Result<Vec<PendingUpdate>> {
     .await
 }
 
-/// Counts one more attempt before handling starts, so an update that kills
-/// the process every time is still given up on after a few restarts.
-pub async fn count_attempt(db: &Db, update_id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?")
+/// The raw update, while it is pending.
+pub async fn payload(db: &Db, update_id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT payload FROM inbox WHERE update_id = ? AND status = 'pending'")
         .bind(update_id)
-        .execute(db)
+        .fetch_optional(db)
+        .await
+        .map(Option::flatten)
+}
+
+/// Counts one more attempt (`by` = 1) before handling starts, so an update
+/// that kills the process every time is still given up on after a few
+/// restarts; `by` = -1 takes back an attempt that never started.
+pub async fn count_attempt(
+    conn: &mut SqliteConnection,
+    update_id: i64,
+    by: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE inbox SET attempts = attempts + ? WHERE update_id = ?")
+        .bind(by)
+        .bind(update_id)
+        .execute(conn)
         .await
         .map(|_| ())
 }
@@ -125,4 +146,30 @@ pub async fn count_pending(db: &Db) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE status = 'pending'")
         .fetch_one(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(update_id: i64) -> NewUpdate {
+        NewUpdate {
+            update_id,
+            kind: "message".into(),
+            chat_key: Some(1),
+            payload: format!(r#"{{"update_id":{update_id}}}"#),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_stores_each_update_id_once_and_tells_which_were_new() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::open(&dir.path().join("t.db")).await.unwrap();
+        let (one, two) = (update(1), update(2));
+        assert_eq!(insert_batch(&db, &[&one]).await.unwrap(), [true]);
+        let stored = insert_batch(&db, &[&two, &one, &two]).await.unwrap();
+        assert_eq!(stored, [true, false, false]);
+        assert_eq!(count_pending(&db).await.unwrap(), 2);
+        assert_eq!(insert_batch(&db, &[]).await.unwrap(), Vec::<bool>::new());
+    }
 }

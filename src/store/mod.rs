@@ -29,9 +29,14 @@ pub async fn open(path: &Path) -> anyhow::Result<Db> {
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
+    // One connection: SQLite writes one transaction at a time anyway, and
+    // with several connections a writer that finds the database locked
+    // sleeps in the busy handler instead of queueing. The pool's queue is
+    // first come, first served, so the webhook's batches and the worker
+    // take turns without stalls.
     let db = SqlitePoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(Duration::from_secs(5))
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database {}", path.display()))?;

@@ -56,7 +56,7 @@ async fn an_update_that_keeps_failing_is_marked_failed_and_does_not_block_its_ch
     };
     app.stop().await;
     let db = telegate::store::open(&app.db_path()).await.unwrap();
-    inbox::insert_batch(&db, &[stored(1, "/ping"), stored(2, "/whoami")])
+    inbox::insert_batch(&db, &[&stored(1, "/ping"), &stored(2, "/whoami")])
         .await
         .unwrap();
     sqlx::query("UPDATE inbox SET attempts = ? WHERE update_id = 1")
