@@ -60,12 +60,16 @@ pub async fn insert_batch(db: &Db, updates: &[&NewUpdate]) -> sqlx::Result<Vec<b
             .push_bind(now);
     });
     insert.push(" ON CONFLICT (update_id) DO NOTHING RETURNING update_id");
-    let new: HashSet<i64> = insert
-        .build_query_scalar()
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .collect();
+    // The 200 tells Telegram it may forget the update: this commit is fsynced.
+    let mut conn = db.acquire().await?;
+    sqlx::query("PRAGMA synchronous = FULL")
+        .execute(&mut *conn)
+        .await?;
+    let inserted: sqlx::Result<Vec<i64>> = insert.build_query_scalar().fetch_all(&mut *conn).await;
+    sqlx::query("PRAGMA synchronous = NORMAL")
+        .execute(&mut *conn)
+        .await?;
+    let new: HashSet<i64> = inserted?.into_iter().collect();
     // Within one batch the same id twice: the first one is the stored one.
     let mut seen = HashSet::new();
     Ok(updates
