@@ -32,6 +32,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(9);
 pub struct Running {
     addr: SocketAddr,
     db: Db,
+    reads: Db,
     cancel: CancellationToken,
     server: JoinHandle<()>,
     ingest: JoinHandle<()>,
@@ -63,6 +64,7 @@ impl Running {
         if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
             tracing::warn!("shutdown took too long; pending work resumes at the next start");
         }
+        self.reads.close().await;
         self.db.close().await;
     }
 }
@@ -71,6 +73,7 @@ impl Running {
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let config = Arc::new(config);
     let db = store::open(&config.database_path).await?;
+    let reads = store::open_reader(&config.database_path).await?;
     let listener = TcpListener::bind(config.listen_addr)
         .await
         .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.listen_addr))?;
@@ -106,13 +109,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
     let dispatcher = Arc::new(Dispatcher {
         db: db.clone(),
+        reads: reads.clone(),
         access: Access::new(config.owner_id, &config.allowed_chat_ids),
         identity,
         started: Instant::now(),
         outbox_wake: outbox_wake.clone(),
     });
     let worker = Worker {
-        db: db.clone(),
+        reads: reads.clone(),
         dispatcher,
         wake: inbox_wake,
     };
@@ -137,6 +141,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     Ok(Running {
         addr,
         db,
+        reads,
         cancel,
         server,
         ingest: ingest_task,

@@ -26,7 +26,8 @@ const PARALLEL_CHATS: usize = 32;
 const SCAN: i64 = 512;
 
 pub struct Worker {
-    pub db: Db,
+    /// The read-only pool: scans do not queue behind writes.
+    pub reads: Db,
     pub dispatcher: Arc<Dispatcher>,
     /// Signalled when updates are stored.
     pub wake: Arc<Notify>,
@@ -75,7 +76,7 @@ impl Worker {
     /// Pending updates grouped by chat, in update_id order, leaving out chats
     /// that are being worked on.
     async fn next_lanes(&self, busy: &HashSet<ChatKey>) -> Vec<(ChatKey, Vec<PendingUpdate>)> {
-        let pending = match inbox::pending(&self.db, SCAN).await {
+        let pending = match inbox::pending(&self.reads, SCAN).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the inbox");

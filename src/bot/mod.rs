@@ -32,6 +32,8 @@ pub const REFUSAL: &str = "Sorry, this is a private bot.";
 
 pub struct Dispatcher {
     pub db: Db,
+    /// The read-only pool, for reading payloads beside the writer.
+    pub reads: Db,
     pub access: Access,
     pub identity: watch::Receiver<Option<BotIdentity>>,
     pub started: Instant,
@@ -57,7 +59,7 @@ impl Dispatcher {
         update: &PendingUpdate,
         claim_next: Option<i64>,
     ) -> anyhow::Result<()> {
-        let Some(payload) = inbox::payload(&self.db, update.update_id).await? else {
+        let Some(payload) = inbox::payload(&self.reads, update.update_id).await? else {
             return Ok(()); // Finished already.
         };
         let handled = self.decide(update, &payload).await?;

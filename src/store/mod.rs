@@ -53,6 +53,21 @@ pub async fn open(path: &Path) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// A read-only pool on the same file, for the worker's reads: under WAL they
+/// run beside the writer instead of queueing behind it.
+pub async fn open_reader(path: &Path) -> anyhow::Result<Db> {
+    let options = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(5));
+    SqlitePoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open the database {} for reading", path.display()))
+}
+
 /// Milliseconds since the Unix epoch, the time unit of every table.
 pub fn now_ms() -> i64 {
     let since = std::time::SystemTime::now()
