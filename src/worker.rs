@@ -149,7 +149,7 @@ async fn handle_with_retries(
         // and not a dead worker.
         let (d, u) = (dispatcher.clone(), update.clone());
         match tokio::spawn(async move { d.handle(&u, next).await }).await {
-            Ok(Ok(())) => return next.is_some(),
+            Ok(Ok(claimed_next)) => return claimed_next,
             Ok(Err(e)) => last_error = format!("{e:#}"),
             Err(e) => last_error = format!("the handler panicked: {e}"),
         }

@@ -54,17 +54,19 @@ impl Dispatcher {
     /// in one transaction: a crash leaves either all three or none. The same
     /// transaction counts the first attempt of `claim_next`, the update the
     /// caller takes on next, which saves that update a commit of its own.
+    /// Returns whether that attempt was counted.
     pub async fn handle(
         &self,
         update: &PendingUpdate,
         claim_next: Option<i64>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<bool> {
         let Some(payload) = inbox::payload(&self.reads, update.update_id).await? else {
-            return Ok(()); // Finished already.
+            return Ok(false); // Finished already.
         };
         let handled = self.decide(update, &payload).await?;
         self.commit(update.update_id, &handled, None, claim_next)
-            .await
+            .await?;
+        Ok(claim_next.is_some())
     }
 
     /// Records that an update could not be handled after several tries.

@@ -101,3 +101,21 @@ async fn replies_survive_bot_api_errors_and_arrive_once() {
         app.standin.calls()
     );
 }
+
+#[tokio::test]
+async fn each_handled_update_counts_exactly_one_attempt() {
+    let mut app = TestApp::prepare(&[]).await;
+    // Stored while the worker waits for getMe, so they form one lane.
+    app.standin.fail_next("getMe", Fault::internal_error());
+    app.start().await;
+    for id in 1..=4 {
+        app.post_update(&private_text(id, OWNER, "/ping")).await;
+    }
+    app.wait_texts_to(OWNER, 4).await;
+    app.wait_handled(4).await;
+    let attempts: Vec<i64> = sqlx::query_scalar("SELECT attempts FROM inbox ORDER BY update_id")
+        .fetch_all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(attempts, [1, 1, 1, 1]);
+}
