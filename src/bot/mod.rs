@@ -156,9 +156,9 @@ impl Dispatcher {
 
     async fn on_message(&self, ctx: &Context, text: &str) -> anyhow::Result<Handled> {
         let private = ctx.chat.is_some_and(|c| c.is_private());
-        // Arguments are for later commands; they are never stored.
-        let name = match command::parse(text, &self.username()) {
-            Parsed::Command { name, .. } => name,
+        // Arguments reach the command but are never stored or audited.
+        let (name, args) = match command::parse(text, &self.username()) {
+            Parsed::Command { name, args } => (name, args),
             Parsed::ForAnotherBot => return Ok(ignored(ctx, true, "addressed to another bot")),
             Parsed::Text if private => {
                 return Ok(reply::one(
@@ -170,7 +170,7 @@ impl Dispatcher {
             }
             Parsed::Text => return Ok(ignored(ctx, true, "not a command")),
         };
-        match commands::run(&name, ctx, self).await? {
+        match commands::run(&name, args, ctx, self).await? {
             Some(text) => Ok(reply::one(ctx, Some(&name), "ok", &text)),
             None => Ok(reply::one(
                 ctx,

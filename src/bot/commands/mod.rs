@@ -40,7 +40,13 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// Runs a command for an allowed user; `None` when there is no such command.
-pub async fn run(name: &str, ctx: &Context, bot: &Dispatcher) -> anyhow::Result<Option<String>> {
+/// `_args` is the text after the command (none of today's commands takes any).
+pub async fn run(
+    name: &str,
+    _args: &str,
+    ctx: &Context,
+    bot: &Dispatcher,
+) -> anyhow::Result<Option<String>> {
     let reply = match name {
         "start" => start::run(bot),
         "help" => help::run(),
