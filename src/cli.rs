@@ -4,7 +4,9 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use crate::{app, config::Config, logging, sandbox};
+use anyhow::{Context, bail};
+
+use crate::{app, config::Config, logging, sandbox, store};
 
 /// A secure, self-hosted Telegram bot server.
 #[derive(Debug, Parser)]
@@ -25,6 +27,18 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         database: Option<PathBuf>,
     },
+    /// The audit trail, in the database named by DATABASE_URL.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check the hash chain: exits 1 and names the row when one was edited or
+    /// deleted after it was written.
+    Verify,
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -38,6 +52,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => runtime.block_on(serve()),
         Command::Sandbox { database } => runtime.block_on(sandbox::run(database)),
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => runtime.block_on(audit_verify()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -59,4 +76,27 @@ async fn serve() -> anyhow::Result<()> {
         ],
     );
     app::run(config).await
+}
+
+async fn audit_verify() -> anyhow::Result<()> {
+    let path = Config::database_path_from_env()?;
+    if !path.exists() {
+        bail!(
+            "there is no database at {} (set DATABASE_URL to the one telegate serve uses)",
+            path.display()
+        );
+    }
+    let db = store::open(&path).await?;
+    let verdict = store::audit_chain::verify(&db)
+        .await
+        .context("cannot read the audit trail")?;
+    db.close().await;
+    if let Some(problem) = verdict.problem {
+        bail!("the audit trail has been tampered with: {problem}");
+    }
+    let start = verdict.starts_after.map_or_else(String::new, |id| {
+        format!(", starting after pruned row {id}")
+    });
+    println!("audit trail intact: {} row(s) checked{start}", verdict.rows);
+    Ok(())
 }

@@ -77,6 +77,7 @@ impl ConfigError {
 }
 
 pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:telegate.db";
 pub const DEFAULT_TELEGRAM_RANGES: &str = "149.154.160.0/20,91.108.4.0/22";
 pub const DEFAULT_TRUSTED_PROXIES: &str = "127.0.0.1/32,::1/128";
 
@@ -84,17 +85,17 @@ impl Config {
     /// Reads the process environment, after loading `.env` from the current
     /// directory when one is there (variables already set in the environment win).
     pub fn from_env() -> Result<Self, ConfigError> {
-        // Only ./.env: a file in a parent directory is not ours to read.
-        let dotenv = std::path::Path::new(".env");
-        if dotenv.exists() {
-            dotenvy::from_path(dotenv).map_err(|e| {
-                ConfigError(vec![Problem {
-                    variable: ".env",
-                    message: format!("cannot be read: {e}"),
-                }])
-            })?;
-        }
+        load_dotenv()?;
         Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Only DATABASE_URL, for the operator's commands that need nothing else.
+    pub fn database_path_from_env() -> Result<PathBuf, ConfigError> {
+        load_dotenv()?;
+        let mut r = Reader::new(|name: &str| std::env::var(name).ok());
+        let path = r.sqlite_path("DATABASE_URL", DEFAULT_DATABASE_URL);
+        r.finish()?;
+        Ok(path.expect("checked"))
     }
 
     /// Builds the configuration from any variable source (tests pass a map).
@@ -106,7 +107,7 @@ impl Config {
         let webhook_secret = r.webhook_secret("WEBHOOK_SECRET");
         let webhook_max_connections = r.int_in("WEBHOOK_MAX_CONNECTIONS", 40, 1..=100);
         let listen_addr = r.socket_addr("LISTEN_ADDR", "127.0.0.1:8000");
-        let database_path = r.sqlite_path("DATABASE_URL", "sqlite:telegate.db");
+        let database_path = r.sqlite_path("DATABASE_URL", DEFAULT_DATABASE_URL);
         let owner_id = r.user_id("BOT_OWNER_ID");
         let allowed_chat_ids = r.id_list("ALLOWED_CHAT_IDS");
         let trusted_proxies = r.cidr_list("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES);
@@ -144,6 +145,21 @@ impl Config {
             .next()
             .unwrap_or_default()
     }
+}
+
+/// Loads ./.env into the environment when it exists. Only the working
+/// directory: a file in a parent directory is not ours to read.
+fn load_dotenv() -> Result<(), ConfigError> {
+    let dotenv = std::path::Path::new(".env");
+    if !dotenv.exists() {
+        return Ok(());
+    }
+    dotenvy::from_path(dotenv).map_err(|e| {
+        ConfigError(vec![Problem {
+            variable: ".env",
+            message: format!("cannot be read: {e}"),
+        }])
+    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
-//! The `audit` table: one row per decision about an update.
+//! The `audit` table: one row per decision about an update, hash-chained so
+//! that a row edited or deleted afterwards is detected (see [`super::audit_chain`]).
 
 use sqlx::{FromRow, SqliteConnection};
 
-use super::{Db, now_ms};
+use super::{Db, audit_chain, now_ms};
 
 /// What was decided about an update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,14 +47,33 @@ pub struct Row {
     pub command: Option<String>,
     pub decision: String,
     pub outcome: String,
+    pub prev_hash: String,
+    pub hash: String,
 }
 
+/// Appends a row, chained to the one before it. Call it inside the write
+/// transaction, so that no other row can come between.
 pub async fn insert(conn: &mut SqliteConnection, entry: &Entry) -> sqlx::Result<()> {
+    let prev_hash = audit_chain::last_hash(&mut *conn).await?;
+    let at = now_ms();
+    let hash = audit_chain::row_hash(
+        &prev_hash,
+        &audit_chain::Content {
+            at,
+            update_id: entry.update_id,
+            kind: &entry.kind,
+            chat_id: entry.chat_id,
+            user_id: entry.user_id,
+            command: entry.command.as_deref(),
+            decision: entry.decision.as_str(),
+            outcome: &entry.outcome,
+        },
+    );
     sqlx::query(
-        "INSERT INTO audit (at, update_id, kind, chat_id, user_id, command, decision, outcome)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit (at, update_id, kind, chat_id, user_id, command, decision, outcome, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(now_ms())
+    .bind(at)
     .bind(entry.update_id)
     .bind(&entry.kind)
     .bind(entry.chat_id)
@@ -61,6 +81,8 @@ pub async fn insert(conn: &mut SqliteConnection, entry: &Entry) -> sqlx::Result<
     .bind(&entry.command)
     .bind(entry.decision.as_str())
     .bind(&entry.outcome)
+    .bind(&prev_hash)
+    .bind(&hash)
     .execute(conn)
     .await
     .map(|_| ())

@@ -1,6 +1,7 @@
 //! SQLite storage: one module per table, SQL nowhere else.
 
 pub mod audit;
+pub mod audit_chain;
 pub mod inbox;
 pub mod outbox;
 

@@ -1,6 +1,7 @@
 //! Integration tests: real HTTP servers on loopback, a real SQLite file, and
 //! the Telegram stand-in as the Bot API.
 
+mod audit;
 mod binary;
 mod dispatch;
 mod health;

@@ -1,0 +1,289 @@
+//! The audit trail's hash chain: each row's hash covers its content and the
+//! previous row's hash. Editing a row changes its hash; deleting one breaks
+//! the link of the row after it. Pruning old rows keeps the last pruned hash
+//! as the anchor the remaining chain starts from.
+//!
+//! It shows tampering by someone who edits the database by hand; someone who
+//! rewrites every later hash as well is caught only by comparing with a copy
+//! of an earlier hash (a backup, or the anchor printed by `audit verify`).
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::{FromRow, SqliteConnection};
+
+use super::{Db, now_ms};
+
+/// What a row's hash covers, besides the previous hash.
+#[derive(Debug, Clone, Copy)]
+pub struct Content<'a> {
+    pub at: i64,
+    pub update_id: Option<i64>,
+    pub kind: &'a str,
+    pub chat_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub command: Option<&'a str>,
+    pub decision: &'a str,
+    pub outcome: &'a str,
+}
+
+/// SHA-256, hex, over an unambiguous encoding (a JSON array) of the row.
+pub fn row_hash(prev_hash: &str, c: &Content<'_>) -> String {
+    let encoded = json!([
+        prev_hash,
+        c.at,
+        c.update_id,
+        c.kind,
+        c.chat_id,
+        c.user_id,
+        c.command,
+        c.decision,
+        c.outcome
+    ])
+    .to_string();
+    let digest = Sha256::digest(encoded.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The hash the next row chains to: the last row's, else the anchor's, else
+/// empty (the start of the chain).
+pub async fn last_hash(conn: &mut SqliteConnection) -> sqlx::Result<String> {
+    let last: Option<String> =
+        sqlx::query_scalar("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    match last {
+        Some(hash) => Ok(hash),
+        None => Ok(anchor(conn).await?.map(|a| a.last_hash).unwrap_or_default()),
+    }
+}
+
+/// Where the chain starts after a prune.
+#[derive(Debug, Clone, FromRow)]
+pub struct Anchor {
+    pub last_id: i64,
+    pub last_hash: String,
+}
+
+async fn anchor(conn: &mut SqliteConnection) -> sqlx::Result<Option<Anchor>> {
+    sqlx::query_as("SELECT last_id, last_hash FROM audit_anchor WHERE id = 1")
+        .fetch_optional(conn)
+        .await
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Rows checked.
+    pub rows: u64,
+    /// The last pruned row the chain starts after, if any.
+    pub starts_after: Option<i64>,
+    /// The first problem found, in words that name the row.
+    pub problem: Option<String>,
+}
+
+#[derive(FromRow)]
+struct Link {
+    id: i64,
+    at: i64,
+    update_id: Option<i64>,
+    kind: String,
+    chat_id: Option<i64>,
+    user_id: Option<i64>,
+    command: Option<String>,
+    decision: String,
+    outcome: String,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Walks the whole chain and reports the first row that does not fit.
+pub async fn verify(db: &Db) -> sqlx::Result<Verdict> {
+    let mut conn = db.acquire().await?;
+    let start = anchor(&mut conn).await?;
+    let mut verdict = Verdict {
+        rows: 0,
+        starts_after: start.as_ref().map(|a| a.last_id),
+        problem: None,
+    };
+    let (mut prev_id, mut prev_hash) =
+        start.map_or((0, String::new()), |a| (a.last_id, a.last_hash));
+    loop {
+        let page: Vec<Link> = sqlx::query_as(
+            "SELECT id, at, update_id, kind, chat_id, user_id, command, decision, outcome, prev_hash, hash
+             FROM audit WHERE id > ? ORDER BY id LIMIT 1000",
+        )
+        .bind(prev_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        if page.is_empty() {
+            return Ok(verdict);
+        }
+        for row in page {
+            if row.prev_hash != prev_hash {
+                verdict.problem = Some(match prev_id {
+                    0 => format!(
+                        "row {}: the rows before it were deleted (it does not start the chain)",
+                        row.id
+                    ),
+                    p => format!(
+                        "row {}: a row between {p} and {} was deleted, or row {p} was replaced",
+                        row.id, row.id
+                    ),
+                });
+                return Ok(verdict);
+            }
+            let content = Content {
+                at: row.at,
+                update_id: row.update_id,
+                kind: &row.kind,
+                chat_id: row.chat_id,
+                user_id: row.user_id,
+                command: row.command.as_deref(),
+                decision: &row.decision,
+                outcome: &row.outcome,
+            };
+            if row_hash(&row.prev_hash, &content) != row.hash {
+                verdict.problem = Some(format!("row {} was edited after it was written", row.id));
+                return Ok(verdict);
+            }
+            verdict.rows += 1;
+            (prev_id, prev_hash) = (row.id, row.hash);
+        }
+    }
+}
+
+/// Deletes rows older than `before` (unix ms), anchoring the chain at the last
+/// one deleted so that verification still passes. Returns how many went.
+pub async fn prune(db: &Db, before: i64) -> sqlx::Result<u64> {
+    let mut tx = db.begin().await?;
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, hash FROM audit WHERE at < ? ORDER BY id DESC LIMIT 1")
+            .bind(before)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((last_id, last_hash)) = last else {
+        return Ok(0);
+    };
+    sqlx::query(
+        "INSERT INTO audit_anchor (id, last_id, last_hash, pruned_at) VALUES (1, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id,
+             last_hash = excluded.last_hash, pruned_at = excluded.pruned_at",
+    )
+    .bind(last_id)
+    .bind(&last_hash)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    let deleted = sqlx::query("DELETE FROM audit WHERE id <= ?")
+        .bind(last_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::audit::{self, Decision, Entry};
+
+    async fn log_with(rows: usize) -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::open(&dir.path().join("audit.db"))
+            .await
+            .unwrap();
+        append(&db, rows).await;
+        (dir, db)
+    }
+
+    async fn append(db: &Db, rows: usize) {
+        for i in 0..rows {
+            let mut tx = db.begin().await.unwrap();
+            let entry = Entry {
+                update_id: Some(i as i64),
+                kind: "message".into(),
+                chat_id: Some(7),
+                user_id: Some(7),
+                command: Some("ping".into()),
+                decision: Decision::Allowed,
+                outcome: "ok".into(),
+            };
+            audit::insert(&mut tx, &entry).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    }
+
+    async fn run(db: &Db, sql: &'static str) {
+        sqlx::query(sql).execute(db).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_clean_log_verifies() {
+        let (_dir, db) = log_with(5).await;
+        let verdict = verify(&db).await.unwrap();
+        assert_eq!(
+            verdict,
+            Verdict {
+                rows: 5,
+                starts_after: None,
+                problem: None
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn an_edited_row_is_named() {
+        let (_dir, db) = log_with(5).await;
+        run(
+            &db,
+            "UPDATE audit SET outcome = 'nothing happened' WHERE id = 3",
+        )
+        .await;
+        let problem = verify(&db).await.unwrap().problem.unwrap();
+        assert_eq!(problem, "row 3 was edited after it was written");
+    }
+
+    #[tokio::test]
+    async fn a_deleted_row_is_named_by_its_neighbours() {
+        let (_dir, db) = log_with(5).await;
+        run(&db, "DELETE FROM audit WHERE id = 3").await;
+        let problem = verify(&db).await.unwrap().problem.unwrap();
+        assert!(
+            problem.starts_with("row 4: a row between 2 and 4 was deleted"),
+            "{problem}"
+        );
+
+        let (_dir, db) = log_with(3).await;
+        run(&db, "DELETE FROM audit WHERE id = 1").await;
+        let problem = verify(&db).await.unwrap().problem.unwrap();
+        assert!(
+            problem.starts_with("row 2: the rows before it were deleted"),
+            "{problem}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_prune_anchors_the_chain_so_it_still_verifies() {
+        let (_dir, db) = log_with(4).await;
+        run(&db, "UPDATE audit SET at = 0 WHERE id <= 2").await;
+        // The rewritten times broke rows 1 and 2; pruning them removes the break.
+        assert_eq!(prune(&db, 1).await.unwrap(), 2);
+        append(&db, 2).await;
+        let verdict = verify(&db).await.unwrap();
+        assert_eq!(
+            verdict,
+            Verdict {
+                rows: 4,
+                starts_after: Some(2),
+                problem: None
+            }
+        );
+        run(&db, "DELETE FROM audit WHERE id = 3").await;
+        let problem = verify(&db).await.unwrap().problem.unwrap();
+        assert!(
+            problem.starts_with("row 4: a row between 2 and 4"),
+            "{problem}"
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! `telegate audit verify` on the database a real server wrote.
+
+use std::process::Command;
+
+use crate::support::{OWNER, TestApp, updates::private_text};
+
+fn verify(app: &TestApp) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_telegate"))
+        .args(["audit", "verify"])
+        .env_clear()
+        .current_dir(app.dir.path())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite:{}", app.db_path().display()),
+        )
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+async fn served_log() -> TestApp {
+    let mut app = TestApp::spawn().await;
+    for id in 1..=4 {
+        app.post_update(&private_text(id, OWNER, "/ping")).await;
+    }
+    app.wait_texts_to(OWNER, 4).await;
+    app.wait_handled(4).await;
+    app.stop().await;
+    app
+}
+
+async fn tamper(app: &TestApp, sql: &'static str) {
+    let db = telegate::store::open(&app.db_path()).await.unwrap();
+    sqlx::query(sql).execute(&db).await.unwrap();
+    db.close().await;
+}
+
+#[tokio::test]
+async fn audit_verify_passes_on_a_clean_log() {
+    let app = served_log().await;
+    let (ok, text) = verify(&app);
+    assert!(ok, "{text}");
+    assert!(text.contains("audit trail intact: 4 row(s)"), "{text}");
+}
+
+#[tokio::test]
+async fn audit_verify_names_a_row_changed_by_a_direct_update() {
+    let app = served_log().await;
+    tamper(&app, "UPDATE audit SET decision = 'refused' WHERE id = 2").await;
+    let (ok, text) = verify(&app);
+    assert!(!ok);
+    assert!(
+        text.contains("row 2 was edited after it was written"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_place_of_a_deleted_row() {
+    let app = served_log().await;
+    tamper(&app, "DELETE FROM audit WHERE id = 3").await;
+    let (ok, text) = verify(&app);
+    assert!(!ok);
+    assert!(
+        text.contains("row 4: a row between 2 and 4 was deleted"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn audit_verify_says_when_there_is_no_database() {
+    let app = TestApp::prepare(&[]).await;
+    let (ok, text) = verify(&app);
+    assert!(!ok);
+    assert!(text.contains("there is no database at"), "{text}");
+}
