@@ -16,7 +16,7 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    bot::{Dispatcher, access::Access},
+    bot::{Dispatcher, access::Access, enrol::Enrolment},
     config::Config,
     http::{AppState, build_app},
     ingest::Ingest,
@@ -111,6 +111,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         db: db.clone(),
         reads: reads.clone(),
         access: Access::new(config.owner_id, &config.allowed_chat_ids),
+        enrolment: Enrolment {
+            passcode: config.enrollment_passcode.clone(),
+            lockout_after: config.lockout_after,
+            lockout_window: config.lockout_window,
+            lockout_duration: config.lockout_duration,
+        },
         identity,
         started: Instant::now(),
         outbox_wake: outbox_wake.clone(),

@@ -70,10 +70,15 @@ async fn serve() -> anyhow::Result<()> {
     logging::init(
         &config.log_level,
         config.log_format,
-        vec![
-            config.bot_token.expose().to_owned(),
-            config.webhook_secret.expose().to_owned(),
-        ],
+        [
+            Some(&config.bot_token),
+            Some(&config.webhook_secret),
+            config.enrollment_passcode.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| s.expose().to_owned())
+        .collect(),
     );
     app::run(config).await
 }

@@ -19,6 +19,10 @@ impl Access {
         }
     }
 
+    pub fn owner(&self) -> i64 {
+        self.owner
+    }
+
     fn lists(&self, id: i64) -> bool {
         id == self.owner || self.allowed.contains(&id)
     }

@@ -5,6 +5,7 @@ pub mod access;
 pub mod command;
 pub mod commands;
 pub mod context;
+pub mod enrol;
 mod reply;
 
 use std::{sync::Arc, time::Instant};
@@ -16,7 +17,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::{
     store::{
-        Db,
+        self, Db,
         audit::{self, Decision, Entry},
         inbox::{self, Finish, PendingUpdate},
         outbox::{self, NewCall},
@@ -35,6 +36,7 @@ pub struct Dispatcher {
     /// The read-only pool, for reading payloads beside the writer.
     pub reads: Db,
     pub access: Access,
+    pub enrolment: enrol::Enrolment,
     pub identity: watch::Receiver<Option<BotIdentity>>,
     pub started: Instant,
     /// Signalled when replies are queued.
@@ -47,6 +49,10 @@ pub struct Handled {
     pub entry: Entry,
     pub calls: Vec<NewCall>,
     pub finish: Finish,
+    /// Changes to who may use the bot, written in the same transaction.
+    pub effects: Vec<enrol::Effect>,
+    /// The update carried a secret: wipe its traces from the database files.
+    pub scrub: bool,
 }
 
 impl Dispatcher {
@@ -81,6 +87,8 @@ impl Dispatcher {
             ),
             calls: Vec::new(),
             finish: Finish::Failed,
+            effects: Vec::new(),
+            scrub: false,
         };
         self.commit(update.update_id, &handled, Some(error), None)
             .await
@@ -102,14 +110,24 @@ impl Dispatcher {
         error: Option<&str>,
         claim_next: Option<i64>,
     ) -> anyhow::Result<()> {
-        let mut tx = self.db.begin().await?;
+        // One connection from begin to scrub: nothing reads the files between.
+        let mut conn = self.db.acquire().await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         outbox::insert(&mut tx, Some(update_id), &handled.calls).await?;
         audit::insert(&mut tx, &handled.entry).await?;
+        for effect in &handled.effects {
+            enrol::apply(&mut tx, effect).await?;
+        }
         inbox::finish(&mut tx, update_id, handled.finish, error).await?;
         if let Some(next) = claim_next {
             inbox::count_attempt(&mut tx, next, 1).await?;
         }
         tx.commit().await.context("committing a handled update")?;
+        if handled.scrub {
+            store::scrub(&mut conn)
+                .await
+                .context("wiping a secret from the database files")?;
+        }
         if !handled.calls.is_empty() {
             self.outbox_wake.notify_one();
         }
@@ -132,18 +150,22 @@ impl Dispatcher {
                     ),
                     calls: Vec::new(),
                     finish: Finish::Unsupported,
+                    effects: Vec::new(),
+                    scrub: false,
                 });
             }
         };
         let ctx = Context::new(update.update_id, &update.kind, &typed);
-        let allowed = self.access.permits(&ctx);
+        let allowed = self.permits(&ctx).await?;
         match &typed.content {
             UpdateContent::Message(message) => {
                 let text = message.text.as_deref().unwrap_or_default();
-                if allowed {
-                    self.on_message(&ctx, text).await
-                } else {
-                    Ok(refuse(&ctx))
+                match ctx.chat {
+                    _ if allowed => self.on_message(&ctx, text).await,
+                    Some(chat) if chat.is_private() => {
+                        self.stranger(&ctx, message.message_id, text).await
+                    }
+                    _ => Ok(refuse(&ctx)),
                 }
             }
             UpdateContent::MyChatMember(_) if !allowed => {
@@ -151,6 +173,23 @@ impl Dispatcher {
                 Ok(on_added_elsewhere(&ctx, &raw["my_chat_member"]))
             }
             _ => Ok(ignored(&ctx, allowed, "no handler for this kind")),
+        }
+    }
+
+    /// The configured access, or a user who enrolled (in private chats, and
+    /// for updates without a chat).
+    async fn permits(&self, ctx: &Context) -> anyhow::Result<bool> {
+        if self.access.permits(ctx) {
+            return Ok(true);
+        }
+        let user = match ctx.chat {
+            Some(chat) if chat.is_private() => Some(chat.id),
+            Some(_) => None,
+            None => ctx.user_id,
+        };
+        match user {
+            Some(user) => Ok(store::users::is_enrolled(&self.reads, user).await?),
+            None => Ok(false),
         }
     }
 
@@ -223,6 +262,8 @@ fn ignored(ctx: &Context, allowed: bool, outcome: &str) -> Handled {
         entry: context_entry(ctx, None, decision, outcome),
         calls: Vec::new(),
         finish: Finish::Done,
+        effects: Vec::new(),
+        scrub: false,
     }
 }
 

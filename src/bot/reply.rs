@@ -20,6 +20,8 @@ pub fn one(ctx: &Context, command: Option<&str>, outcome: &str, text: &str) -> H
         entry: context_entry(ctx, command, Decision::Allowed, outcome),
         calls,
         finish: Finish::Done,
+        effects: Vec::new(),
+        scrub: false,
     }
 }
 
@@ -33,5 +35,7 @@ pub fn leave(ctx: &Context, chat_id: i64) -> Handled {
             params: json!({ "chat_id": chat_id }),
         }],
         finish: Finish::Done,
+        effects: Vec::new(),
+        scrub: false,
     }
 }

@@ -38,6 +38,12 @@ pub struct Config {
     pub allowed_chat_ids: Vec<i64>,
     pub trusted_proxies: Vec<IpNet>,
     pub telegram_ranges: Vec<IpNet>,
+    /// The passcode strangers send to enrol; `None` turns enrolment off.
+    pub enrollment_passcode: Option<Secret>,
+    /// Wrong passcodes within `lockout_window` that lock a user out.
+    pub lockout_after: u32,
+    pub lockout_window: Duration,
+    pub lockout_duration: Duration,
     /// Waits between attempts to send after a network or 5xx error; the
     /// last one repeats.
     pub send_retry_backoff: Vec<Duration>,
@@ -112,6 +118,10 @@ impl Config {
         let allowed_chat_ids = r.id_list("ALLOWED_CHAT_IDS");
         let trusted_proxies = r.cidr_list("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES);
         let telegram_ranges = r.cidr_list("TELEGRAM_IP_RANGES", DEFAULT_TELEGRAM_RANGES);
+        let enrollment_passcode = r.passcode("ENROLLMENT_PASSCODE");
+        let lockout_after = r.int_in("LOCKOUT_AFTER", 5, 1..=100);
+        let lockout_window = r.duration("LOCKOUT_WINDOW", "15m");
+        let lockout_duration = r.duration("LOCKOUT_DURATION", "1h");
         let send_retry_backoff = r.durations("SEND_RETRY_BACKOFF", "1s,4s,16s,60s");
         let log_level = r.log_level("LOG_LEVEL", "info");
         let log_format = r.log_format("LOG_FORMAT");
@@ -131,6 +141,10 @@ impl Config {
             allowed_chat_ids: allowed_chat_ids.expect("checked"),
             trusted_proxies: trusted_proxies.expect("checked"),
             telegram_ranges: telegram_ranges.expect("checked"),
+            enrollment_passcode: enrollment_passcode.expect("checked"),
+            lockout_after: lockout_after.expect("checked"),
+            lockout_window: lockout_window.expect("checked"),
+            lockout_duration: lockout_duration.expect("checked"),
             send_retry_backoff: send_retry_backoff.expect("checked"),
             log_level: log_level.expect("checked"),
             log_format: log_format.expect("checked"),

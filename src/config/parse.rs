@@ -270,10 +270,10 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             .split(',')
             .map(|item| {
                 let item = item.trim();
-                let (number, unit) = match item.strip_suffix("ms") {
-                    Some(n) => (n, 1),
-                    None => (item.strip_suffix('s').unwrap_or(item), 1000),
-                };
+                let (number, unit) = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+                    .iter()
+                    .find_map(|(suffix, unit)| item.strip_suffix(suffix).map(|n| (n, *unit)))
+                    .unwrap_or((item, 1000));
                 number
                     .trim()
                     .parse::<u64>()
@@ -287,6 +287,32 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
                 self.problem(
                     name,
                     format!("must be a comma list of durations such as {default}, got {value:?}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// One duration such as `15m`, `1h`, `90s`.
+    pub fn duration(&mut self, name: &'static str, default: &str) -> Option<Duration> {
+        match self.durations(name, default)?.as_slice() {
+            [one] => Some(*one),
+            _ => {
+                self.problem(name, format!("must be one duration such as {default}"));
+                None
+            }
+        }
+    }
+
+    /// An optional passcode: at least 8 characters when set.
+    pub fn passcode(&mut self, name: &'static str) -> Option<Option<Secret>> {
+        match self.get(name) {
+            None => Some(None),
+            Some(value) if value.chars().count() >= 8 => Some(Some(Secret::new(value))),
+            Some(_) => {
+                self.problem(
+                    name,
+                    "must be at least 8 characters (or unset, to turn enrolment off)",
                 );
                 None
             }

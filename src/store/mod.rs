@@ -4,6 +4,7 @@ pub mod audit;
 pub mod audit_chain;
 pub mod inbox;
 pub mod outbox;
+pub mod users;
 
 use std::{path::Path, str::FromStr, time::Duration};
 
@@ -35,7 +36,9 @@ pub async fn open(path: &Path) -> anyhow::Result<Db> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
-        .foreign_keys(true);
+        .foreign_keys(true)
+        // Freed space is zeroed, so a handled payload leaves no trace in the file.
+        .pragma("secure_delete", "on");
     // One connection: SQLite writes one transaction at a time anyway, and
     // with several connections a writer that finds the database locked
     // sleeps in the busy handler instead of queueing. The pool's queue is
@@ -67,6 +70,16 @@ pub async fn open_reader(path: &Path) -> anyhow::Result<Db> {
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database {} for reading", path.display()))
+}
+
+/// Wipes old versions of pages that may still hold a secret (a passcode in a
+/// handled update's payload): with secure_delete the main file holds none once
+/// the WAL is checkpointed, and the WAL is then truncated to nothing.
+pub async fn scrub(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<()> {
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Milliseconds since the Unix epoch, the time unit of every table.

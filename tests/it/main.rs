@@ -4,6 +4,7 @@
 mod audit;
 mod binary;
 mod dispatch;
+mod enrolment;
 mod health;
 mod real_updates;
 mod restart;

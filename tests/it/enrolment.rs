@@ -1,0 +1,187 @@
+//! Enrolment with the passcode, and the lockout in front of it.
+
+use telegate::bot::{
+    REFUSAL,
+    enrol::{ASK, LOCKED, WELCOME},
+};
+
+use crate::support::{DEADLINE, OWNER, TestApp, updates::private_text};
+
+const PASSCODE: &str = "correct-horse-42";
+const STRANGER: i64 = 5005;
+
+async fn with_passcode() -> TestApp {
+    TestApp::spawn_with(&[("ENROLLMENT_PASSCODE", PASSCODE)]).await
+}
+
+/// Message ids deleted in `chat`, in order.
+fn deleted_in(app: &TestApp, chat: i64) -> Vec<i64> {
+    app.standin
+        .successful("deleteMessage")
+        .iter()
+        .filter(|p| p["chat_id"].as_i64() == Some(chat))
+        .filter_map(|p| p["message_id"].as_i64())
+        .collect()
+}
+
+async fn wait_deleted(app: &TestApp, chat: i64, count: usize) -> Vec<i64> {
+    app.standin
+        .wait_for(DEADLINE, |_| {
+            let ids = deleted_in(app, chat);
+            (ids.len() >= count).then_some(ids)
+        })
+        .await
+        .unwrap_or_else(|| panic!("{count} deleteMessage call(s) in {chat} expected"))
+}
+
+#[tokio::test]
+async fn a_stranger_enrols_with_the_passcode_and_stays_enrolled_after_a_restart() {
+    let mut app = with_passcode().await;
+    app.post_update(&private_text(1, STRANGER, "/start")).await;
+    assert_eq!(app.wait_texts_to(STRANGER, 1).await, [ASK]);
+    app.post_update(&private_text(2, STRANGER, PASSCODE)).await;
+    assert_eq!(app.wait_texts_to(STRANGER, 2).await[1], WELCOME);
+    assert_eq!(
+        wait_deleted(&app, STRANGER, 1).await,
+        [2],
+        "the passcode message is deleted"
+    );
+    let to_owner = app.wait_texts_to(OWNER, 1).await;
+    assert!(
+        to_owner[0].contains(&STRANGER.to_string()) && to_owner[0].contains("enrolled"),
+        "{to_owner:?}"
+    );
+    app.post_update(&private_text(3, STRANGER, "/ping")).await;
+    assert_eq!(app.wait_texts_to(STRANGER, 3).await[2], "pong");
+
+    app.stop().await;
+    app.start().await;
+    app.post_update(&private_text(4, STRANGER, "/ping")).await;
+    assert_eq!(
+        app.wait_texts_to(STRANGER, 4).await[3],
+        "pong",
+        "enrolment survives a restart"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_passcode_is_deleted_too_and_refused() {
+    let app = with_passcode().await;
+    app.post_update(&private_text(1, STRANGER, "/start")).await;
+    app.post_update(&private_text(2, STRANGER, "not-the-passcode"))
+        .await;
+    let texts = app.wait_texts_to(STRANGER, 2).await;
+    assert!(
+        texts[1].starts_with("That is not the passcode"),
+        "{texts:?}"
+    );
+    assert_eq!(wait_deleted(&app, STRANGER, 1).await, [2]);
+    app.post_update(&private_text(3, STRANGER, "/ping")).await;
+    assert_eq!(app.wait_texts_to(STRANGER, 3).await[2], REFUSAL);
+}
+
+#[tokio::test]
+async fn five_wrong_passcodes_lock_out_and_then_even_the_right_one_is_refused() {
+    let app = with_passcode().await;
+    app.post_update(&private_text(1, STRANGER, "/start")).await;
+    for id in 2..=6 {
+        app.post_update(&private_text(id, STRANGER, &format!("guess-{id}")))
+            .await;
+    }
+    let texts = app.wait_texts_to(STRANGER, 6).await;
+    assert_eq!(texts[5], LOCKED, "{texts:?}");
+    app.post_update(&private_text(7, STRANGER, PASSCODE)).await;
+    assert_eq!(app.wait_texts_to(STRANGER, 7).await[6], LOCKED);
+    assert_eq!(wait_deleted(&app, STRANGER, 6).await, [2, 3, 4, 5, 6, 7]);
+    app.post_update(&private_text(8, STRANGER, "/ping")).await;
+    assert_eq!(
+        app.wait_texts_to(STRANGER, 8).await[7],
+        REFUSAL,
+        "not enrolled"
+    );
+    let to_owner = app.wait_texts_to(OWNER, 1).await;
+    assert!(to_owner[0].contains("locked out"), "{to_owner:?}");
+    app.wait_handled(8).await;
+    assert_eq!(
+        app.texts_to(OWNER).len(),
+        1,
+        "the owner hears of a lockout once"
+    );
+    let audit: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM audit WHERE user_id = ? ORDER BY id")
+            .bind(STRANGER)
+            .fetch_all(app.db())
+            .await
+            .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|o| o == "locked out after wrong passcodes"),
+        "{audit:?}"
+    );
+    assert!(
+        audit.iter().any(|o| o == "passcode while locked out"),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test]
+async fn strangers_cannot_lock_out_the_owner_or_an_enrolled_user() {
+    let app = with_passcode().await;
+    let mut id = 0;
+    for stranger in [OWNER + 1, OWNER + 2, OWNER + 3] {
+        id += 1;
+        app.post_update(&private_text(id, stranger, "/start")).await;
+        for _ in 0..5 {
+            id += 1;
+            // Guesses sent "from" the owner's chat would be the owner's own:
+            // strangers can only fail in their own chats.
+            app.post_update(&private_text(id, stranger, "guess")).await;
+        }
+    }
+    app.post_update(&private_text(100, OWNER, "/ping")).await;
+    // Three lockout notices and the pong, in any order.
+    let owner = app.wait_texts_to(OWNER, 4).await;
+    assert!(owner.iter().any(|t| t == "pong"), "{owner:?}");
+    let owner_locked: Option<i64> =
+        sqlx::query_scalar("SELECT until FROM lockouts WHERE user_id = ?")
+            .bind(OWNER)
+            .fetch_optional(app.db())
+            .await
+            .unwrap();
+    assert_eq!(owner_locked, None);
+    app.post_update(&private_text(101, OWNER, PASSCODE)).await;
+    app.wait_handled(101).await;
+    assert!(
+        deleted_in(&app, OWNER).is_empty(),
+        "the owner's messages are never treated as passcodes"
+    );
+}
+
+#[tokio::test]
+async fn without_a_passcode_enrolment_is_off() {
+    let app = TestApp::spawn().await;
+    app.post_update(&private_text(1, STRANGER, "/start")).await;
+    assert_eq!(app.wait_texts_to(STRANGER, 1).await, [REFUSAL]);
+}
+
+#[tokio::test]
+async fn no_passcode_remains_in_the_database_files() {
+    let app = with_passcode().await;
+    app.post_update(&private_text(1, STRANGER, "/start")).await;
+    app.post_update(&private_text(2, STRANGER, "wrong-guess-xyzzy"))
+        .await;
+    app.post_update(&private_text(3, STRANGER, PASSCODE)).await;
+    assert_eq!(app.wait_texts_to(STRANGER, 3).await[2], WELCOME);
+    app.wait_handled(3).await;
+    // While the server runs: the WAL and the free pages are what could keep it.
+    let dir = app.db_path().parent().unwrap().to_owned();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        for secret in [PASSCODE, "wrong-guess-xyzzy"] {
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!found, "{secret:?} found in {}", path.display());
+        }
+    }
+}
