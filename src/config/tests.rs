@@ -74,6 +74,10 @@ fn each_invalid_variable_is_named() {
         ("TRUSTED_PROXIES", "10.0.0.0/33"),
         ("TELEGRAM_IP_RANGES", "everyone"),
         ("SEND_RETRY_BACKOFF", "soon"),
+        ("ENROLLMENT_PASSCODE", "short"),
+        ("LOCKOUT_AFTER", "0"),
+        ("LOCKOUT_WINDOW", "1m,2m"),
+        ("LOCKOUT_DURATION", "forever"),
         ("LOG_LEVEL", "[[["),
         ("LOG_FORMAT", "xml"),
     ];
