@@ -31,11 +31,7 @@ pub async fn enrol(
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM passcode_failures WHERE user_id = ?")
-        .bind(user_id)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    forget_failures(conn, user_id).await
 }
 
 /// Records that the user was asked for the passcode.
@@ -105,6 +101,11 @@ pub async fn lock_out(conn: &mut SqliteConnection, user_id: i64, until: i64) -> 
     .bind(until)
     .execute(&mut *conn)
     .await?;
+    forget_failures(conn, user_id).await
+}
+
+/// Clears the user's wrong passcodes (after enrolment, or once locked out).
+async fn forget_failures(conn: &mut SqliteConnection, user_id: i64) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM passcode_failures WHERE user_id = ?")
         .bind(user_id)
         .execute(conn)
