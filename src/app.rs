@@ -16,11 +16,21 @@ use tokio::{
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    bot::{Dispatcher, access::Access, enrol::Enrolment},
+    auth::totp::TotpVerifier,
+    bot::{
+        Dispatcher, Guard,
+        access::Access,
+        session::{Factor, StepUp},
+    },
+    clock::Clock,
     config::Config,
+    housekeeping::Housekeeping,
     http::{AppState, build_app},
     ingest::Ingest,
-    store::{self, Db},
+    store::{
+        self, Db,
+        audit::{self, Decision, Entry},
+    },
     telegram::{BotClient, register, register::WebhookStatus, sender::Sender},
     worker::Worker,
 };
@@ -71,8 +81,16 @@ impl Running {
 
 /// Starts every part of the server and returns once it listens.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
+    start_with_clock(config, Clock::system()).await
+}
+
+/// [`start`], deciding by `clock` (tests move it forward).
+pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Running> {
     let config = Arc::new(config);
     let db = store::open(&config.database_path).await?;
+    audit::record(&db, &startup_entry(&config))
+        .await
+        .context("cannot write the startup row of the audit trail")?;
     let reads = store::open_reader(&config.database_path).await?;
     let listener = TcpListener::bind(config.listen_addr)
         .await
@@ -111,16 +129,22 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         db: db.clone(),
         reads: reads.clone(),
         access: Access::new(config.owner_id, &config.allowed_chat_ids),
-        enrolment: Enrolment {
-            passcode: config.enrollment_passcode.clone(),
-            lockout_after: config.lockout_after,
-            lockout_window: config.lockout_window,
-            lockout_duration: config.lockout_duration,
+        passcode: config.enrollment_passcode.clone(),
+        guard: Guard {
+            after: config.lockout_after,
+            window: config.lockout_window,
+            duration: config.lockout_duration,
         },
+        step_up: step_up(&config)?,
+        clock,
         identity,
         started: Instant::now(),
         outbox_wake: outbox_wake.clone(),
     });
+    let housekeeping = Housekeeping {
+        dispatcher: dispatcher.clone(),
+        audit_retention_days: config.audit_retention_days,
+    };
     let worker = Worker {
         reads: reads.clone(),
         dispatcher,
@@ -142,6 +166,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         )),
         tokio::spawn(worker.run(cancel.clone())),
         tokio::spawn(sender.run(cancel.clone())),
+        tokio::spawn(housekeeping.run(cancel.clone())),
     ];
     tracing::info!(%addr, path = %config.webhook_path, version = env!("CARGO_PKG_VERSION"), "telegate is listening");
     Ok(Running {
@@ -153,6 +178,49 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         ingest: ingest_task,
         background,
     })
+}
+
+fn step_up(config: &Config) -> anyhow::Result<StepUp> {
+    let factor = match (&config.totp_secret, &config.enrollment_passcode) {
+        (Some(secret), _) => {
+            Factor::Totp(TotpVerifier::from_base32(secret.expose()).context("TOTP_SECRET")?)
+        }
+        (None, Some(passcode)) => Factor::Passcode(passcode.clone()),
+        (None, None) => Factor::Off,
+    };
+    Ok(StepUp {
+        factor,
+        timeout: config.session_timeout,
+        max_age: config.session_max_age,
+    })
+}
+
+/// The configuration at startup, for the audit trail: settings, never secrets.
+fn startup_entry(config: &Config) -> Entry {
+    let on = |set: bool| if set { "on" } else { "off" };
+    let factor = match (&config.totp_secret, &config.enrollment_passcode) {
+        (Some(_), _) => "totp",
+        (None, Some(_)) => "passcode",
+        (None, None) => "off",
+    };
+    let outcome = format!(
+        "started telegate {}: owner {}, {} chat(s) in ALLOWED_CHAT_IDS, enrolment {}, second factor {factor}, \
+         session timeout {} s, max age {} s, lockout after {} in {} s for {} s, \
+         inbound limit {}/min per user, audit retention {} day(s), webhook {}",
+        env!("CARGO_PKG_VERSION"),
+        config.owner_id,
+        config.allowed_chat_ids.len(),
+        on(config.enrollment_passcode.is_some()),
+        config.session_timeout.as_secs(),
+        config.session_max_age.as_secs(),
+        config.lockout_after,
+        config.lockout_window.as_secs(),
+        config.lockout_duration.as_secs(),
+        config.inbound_limit_per_min,
+        config.audit_retention_days,
+        config.webhook_url,
+    );
+    Entry::event("startup", Some(config.owner_id), Decision::Allowed, outcome)
 }
 
 /// `telegate serve`: runs until SIGTERM or SIGINT.

@@ -9,7 +9,9 @@ pub mod app;
 pub mod auth;
 pub mod bot;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod housekeeping;
 pub mod http;
 pub mod ingest;
 pub mod logging;
@@ -17,6 +19,7 @@ pub mod sandbox;
 pub mod standin;
 pub mod store;
 pub mod telegram;
+pub mod timefmt;
 pub mod worker;
 
 /// The database migrations, embedded at compile time.

@@ -23,6 +23,18 @@ impl Access {
         self.owner
     }
 
+    /// ALLOWED_CHAT_IDS, sorted.
+    pub fn allowed(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.allowed.iter().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Whether the id is the owner or in ALLOWED_CHAT_IDS.
+    pub fn configured(&self, id: i64) -> bool {
+        self.lists(id)
+    }
+
     fn lists(&self, id: i64) -> bool {
         id == self.owner || self.allowed.contains(&id)
     }

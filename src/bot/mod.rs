@@ -5,10 +5,16 @@ pub mod access;
 pub mod command;
 pub mod commands;
 pub mod context;
+pub mod effect;
 pub mod enrol;
+pub mod guard;
 mod reply;
+pub mod session;
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use anyhow::Context as _;
 use frankenstein::updates::{Update, UpdateContent};
@@ -16,6 +22,8 @@ use serde_json::Value;
 use tokio::sync::{Notify, watch};
 
 use crate::{
+    clock::Clock,
+    config::Secret,
     store::{
         self, Db,
         audit::{self, Decision, Entry},
@@ -26,7 +34,10 @@ use crate::{
 };
 use access::Access;
 use command::Parsed;
+use commands::Level;
 use context::Context;
+use effect::Effect;
+use session::StepUp;
 
 /// The one short refusal strangers get. It carries no data.
 pub const REFUSAL: &str = "Sorry, this is a private bot.";
@@ -36,23 +47,52 @@ pub struct Dispatcher {
     /// The read-only pool, for reading payloads beside the writer.
     pub reads: Db,
     pub access: Access,
-    pub enrolment: enrol::Enrolment,
+    /// The passcode strangers enrol with; `None`: enrolment is off.
+    pub passcode: Option<Secret>,
+    pub guard: Guard,
+    pub step_up: StepUp,
+    pub clock: Clock,
     pub identity: watch::Receiver<Option<BotIdentity>>,
     pub started: Instant,
     /// Signalled when replies are queued.
     pub outbox_wake: Arc<Notify>,
 }
 
+/// The brute-force guard's settings: `after` wrong codes within `window`
+/// lock a user out for `duration`.
+#[derive(Debug, Clone, Copy)]
+pub struct Guard {
+    pub after: u32,
+    pub window: Duration,
+    pub duration: Duration,
+}
+
 /// What was decided about one update.
 #[derive(Debug)]
 pub struct Handled {
     pub entry: Entry,
+    /// Further audit rows, written before `entry` (an expired session).
+    pub more: Vec<Entry>,
     pub calls: Vec<NewCall>,
     pub finish: Finish,
     /// Changes to who may use the bot, written in the same transaction.
-    pub effects: Vec<enrol::Effect>,
+    pub effects: Vec<Effect>,
     /// The update carried a secret: wipe its traces from the database files.
     pub scrub: bool,
+}
+
+impl Handled {
+    /// A decision with its audit row and nothing else.
+    pub fn new(entry: Entry) -> Self {
+        Self {
+            entry,
+            more: Vec::new(),
+            calls: Vec::new(),
+            finish: Finish::Done,
+            effects: Vec::new(),
+            scrub: false,
+        }
+    }
 }
 
 impl Dispatcher {
@@ -78,17 +118,14 @@ impl Dispatcher {
     /// Records that an update could not be handled after several tries.
     pub async fn give_up(&self, update: &PendingUpdate, error: &str) -> anyhow::Result<()> {
         let handled = Handled {
-            entry: entry(
+            finish: Finish::Failed,
+            ..Handled::new(entry(
                 update.update_id,
                 &update.kind,
                 None,
                 Decision::Allowed,
                 "failed",
-            ),
-            calls: Vec::new(),
-            finish: Finish::Failed,
-            effects: Vec::new(),
-            scrub: false,
+            ))
         };
         self.commit(update.update_id, &handled, Some(error), None)
             .await
@@ -114,9 +151,12 @@ impl Dispatcher {
         let mut conn = self.db.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         outbox::insert(&mut tx, Some(update_id), &handled.calls).await?;
-        audit::insert(&mut tx, &handled.entry).await?;
+        for row in handled.more.iter().chain([&handled.entry]) {
+            audit::insert(&mut tx, row).await?;
+        }
+        let now = self.clock.now_ms();
         for effect in &handled.effects {
-            enrol::apply(&mut tx, effect).await?;
+            effect.apply(&mut tx, now).await?;
         }
         inbox::finish(&mut tx, update_id, handled.finish, error).await?;
         if let Some(next) = claim_next {
@@ -141,17 +181,14 @@ impl Dispatcher {
                 tracing::info!(update_id = update.update_id, kind = %update.kind, error = %e, "update kind or shape not supported; recorded");
                 let outcome = format!("typed parse failed: {e}");
                 return Ok(Handled {
-                    entry: entry(
+                    finish: Finish::Unsupported,
+                    ..Handled::new(entry(
                         update.update_id,
                         &update.kind,
                         None,
                         Decision::Unsupported,
                         &outcome,
-                    ),
-                    calls: Vec::new(),
-                    finish: Finish::Unsupported,
-                    effects: Vec::new(),
-                    scrub: false,
+                    ))
                 });
             }
         };
@@ -161,7 +198,7 @@ impl Dispatcher {
             UpdateContent::Message(message) => {
                 let text = message.text.as_deref().unwrap_or_default();
                 match ctx.chat {
-                    _ if allowed => self.on_message(&ctx, text).await,
+                    _ if allowed => self.on_message(&ctx, message.message_id, text).await,
                     Some(chat) if chat.is_private() => {
                         self.stranger(&ctx, message.message_id, text).await
                     }
@@ -188,12 +225,25 @@ impl Dispatcher {
             None => ctx.user_id,
         };
         match user {
-            Some(user) => Ok(store::users::is_enrolled(&self.reads, user).await?),
+            Some(user) => Ok(store::users::role(&self.reads, user).await?.is_some()),
             None => Ok(false),
         }
     }
 
-    async fn on_message(&self, ctx: &Context, text: &str) -> anyhow::Result<Handled> {
+    /// The owner set by BOT_OWNER_ID, or a user given the owner role.
+    pub async fn is_owner(&self, user: i64) -> anyhow::Result<bool> {
+        if user == self.access.owner() {
+            return Ok(true);
+        }
+        Ok(store::users::role(&self.reads, user).await?.as_deref() == Some("owner"))
+    }
+
+    async fn on_message(
+        &self,
+        ctx: &Context,
+        message_id: i32,
+        text: &str,
+    ) -> anyhow::Result<Handled> {
         let private = ctx.chat.is_some_and(|c| c.is_private());
         // Arguments reach the command but are never stored or audited.
         let (name, args) = match command::parse(text, &self.username()) {
@@ -209,15 +259,44 @@ impl Dispatcher {
             }
             Parsed::Text => return Ok(ignored(ctx, true, "not a command")),
         };
-        match commands::run(&name, args, ctx, self).await? {
-            Some(text) => Ok(reply::one(ctx, Some(&name), "ok", &text)),
-            None => Ok(reply::one(
+        let Some(spec) = commands::find(&name) else {
+            return Ok(reply::one(
                 ctx,
                 Some(&name),
                 "unknown command",
                 &format!("There is no /{name} command. Send /help to see the commands."),
-            )),
+            ));
+        };
+        let Some(user) = ctx.user_id else {
+            return Ok(ignored(ctx, true, "command without a sender"));
+        };
+        match spec.name {
+            "auth" => return self.auth(ctx, user, message_id, args).await,
+            "logout" => return self.logout(ctx, user).await,
+            _ => {}
         }
+        let mut effects = Vec::new();
+        if spec.level == Level::Owner && !self.is_owner(user).await? {
+            let mut handled = reply::one(
+                ctx,
+                Some(&name),
+                "refused: owner only",
+                &format!("/{name} is for the bot's owner only."),
+            );
+            handled.entry.decision = Decision::Refused;
+            return Ok(handled);
+        }
+        if spec.level != Level::Ordinary {
+            match self.step_up_gate(ctx, user, &name).await? {
+                Ok(touch) => effects.push(touch),
+                Err(refusal) => return Ok(refusal),
+            }
+        }
+        let reply = commands::run(spec, args, ctx, self).await?;
+        let mut handled = reply::one(ctx, Some(&name), &reply.outcome, &reply.text);
+        effects.extend(reply.effects);
+        handled.effects = effects;
+        Ok(handled)
     }
 }
 
@@ -258,13 +337,7 @@ fn ignored(ctx: &Context, allowed: bool, outcome: &str) -> Handled {
     } else {
         Decision::Refused
     };
-    Handled {
-        entry: context_entry(ctx, None, decision, outcome),
-        calls: Vec::new(),
-        finish: Finish::Done,
-        effects: Vec::new(),
-        scrub: false,
-    }
+    Handled::new(context_entry(ctx, None, decision, outcome))
 }
 
 fn entry(

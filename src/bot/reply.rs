@@ -2,40 +2,61 @@
 
 use serde_json::json;
 
-use super::{Handled, context::Context, context_entry};
-use crate::store::{audit::Decision, inbox::Finish, outbox::NewCall};
+use super::{Handled, context::Context, context_entry, effect::Effect};
+use crate::store::{audit::Decision, outbox::NewCall};
 
 /// One text reply in the update's chat.
 pub fn one(ctx: &Context, command: Option<&str>, outcome: &str, text: &str) -> Handled {
     let calls = ctx
         .chat_id()
-        .map(|chat_id| NewCall {
-            chat_id,
-            method: "sendMessage",
-            params: json!({ "chat_id": chat_id, "text": text }),
-        })
+        .map(|chat_id| send_message(chat_id, text))
         .into_iter()
         .collect();
     Handled {
-        entry: context_entry(ctx, command, Decision::Allowed, outcome),
         calls,
-        finish: Finish::Done,
-        effects: Vec::new(),
-        scrub: false,
+        ..Handled::new(context_entry(ctx, command, Decision::Allowed, outcome))
     }
+}
+
+/// A reply with a decision and the changes it makes.
+pub fn answer(
+    ctx: &Context,
+    decision: Decision,
+    outcome: &str,
+    text: &str,
+    effects: Vec<Effect>,
+) -> Handled {
+    let mut handled = one(ctx, None, outcome, text);
+    handled.entry.decision = decision;
+    handled.effects = effects;
+    handled
 }
 
 /// Leaving a chat the bot may not be in.
 pub fn leave(ctx: &Context, chat_id: i64) -> Handled {
     Handled {
-        entry: context_entry(ctx, None, Decision::Refused, "left the chat"),
         calls: vec![NewCall {
             chat_id,
             method: "leaveChat",
             params: json!({ "chat_id": chat_id }),
         }],
-        finish: Finish::Done,
-        effects: Vec::new(),
-        scrub: false,
+        ..Handled::new(context_entry(ctx, None, Decision::Refused, "left the chat"))
+    }
+}
+
+pub fn send_message(chat_id: i64, text: &str) -> NewCall {
+    NewCall {
+        chat_id,
+        method: "sendMessage",
+        params: json!({ "chat_id": chat_id, "text": text }),
+    }
+}
+
+/// Deleting a message that held a secret.
+pub fn delete_message(chat_id: i64, message_id: i32) -> NewCall {
+    NewCall {
+        chat_id,
+        method: "deleteMessage",
+        params: json!({ "chat_id": chat_id, "message_id": message_id }),
     }
 }

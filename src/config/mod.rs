@@ -44,6 +44,16 @@ pub struct Config {
     pub lockout_after: u32,
     pub lockout_window: Duration,
     pub lockout_duration: Duration,
+    /// The second factor for sensitive commands; without it, the passcode.
+    pub totp_secret: Option<Secret>,
+    /// A session closes after this long without a command.
+    pub session_timeout: Duration,
+    /// ... and this long after it was opened, however active.
+    pub session_max_age: Duration,
+    /// Audit rows older than this many days are pruned; 0 keeps them forever.
+    pub audit_retention_days: u32,
+    /// Updates handled per user per minute; the rest are dropped.
+    pub inbound_limit_per_min: u32,
     /// Waits between attempts to send after a network or 5xx error; the
     /// last one repeats.
     pub send_retry_backoff: Vec<Duration>,
@@ -122,6 +132,11 @@ impl Config {
         let lockout_after = r.int_in("LOCKOUT_AFTER", 5, 1..=100);
         let lockout_window = r.duration("LOCKOUT_WINDOW", "15m");
         let lockout_duration = r.duration("LOCKOUT_DURATION", "1h");
+        let totp_secret = r.totp_secret("TOTP_SECRET");
+        let session_timeout = r.duration("SESSION_TIMEOUT", "3600");
+        let session_max_age = r.duration("SESSION_MAX_AGE", "12h");
+        let audit_retention_days = r.int_in("AUDIT_RETENTION_DAYS", 365, 0..=36_500);
+        let inbound_limit_per_min = r.int_in("INBOUND_LIMIT_PER_MIN", 30, 1..=10_000);
         let send_retry_backoff = r.durations("SEND_RETRY_BACKOFF", "1s,4s,16s,60s");
         let log_level = r.log_level("LOG_LEVEL", "info");
         let log_format = r.log_format("LOG_FORMAT");
@@ -145,6 +160,11 @@ impl Config {
             lockout_after: lockout_after.expect("checked"),
             lockout_window: lockout_window.expect("checked"),
             lockout_duration: lockout_duration.expect("checked"),
+            totp_secret: totp_secret.expect("checked"),
+            session_timeout: session_timeout.expect("checked"),
+            session_max_age: session_max_age.expect("checked"),
+            audit_retention_days: audit_retention_days.expect("checked"),
+            inbound_limit_per_min: inbound_limit_per_min.expect("checked"),
             send_retry_backoff: send_retry_backoff.expect("checked"),
             log_level: log_level.expect("checked"),
             log_format: log_format.expect("checked"),

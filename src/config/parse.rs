@@ -319,6 +319,23 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         }
     }
 
+    /// An optional TOTP secret in base32, as `telegate totp-setup` prints it.
+    pub fn totp_secret(&mut self, name: &'static str) -> Option<Option<Secret>> {
+        let Some(value) = self.get(name) else {
+            return Some(None);
+        };
+        match crate::auth::totp::TotpVerifier::from_base32(&value) {
+            Ok(_) => Some(Some(Secret::new(value.trim().to_ascii_uppercase()))),
+            Err(e) => {
+                self.problem(
+                    name,
+                    format!("{e}; run `telegate totp-setup` for a new one, or unset it to use the passcode"),
+                );
+                None
+            }
+        }
+    }
+
     pub fn log_level(&mut self, name: &'static str, default: &str) -> Option<String> {
         let value = self.or_default(name, default);
         match tracing_subscriber::EnvFilter::try_new(&value) {

@@ -95,3 +95,47 @@ pub async fn for_update(db: &Db, update_id: i64) -> sqlx::Result<Vec<Row>> {
         .fetch_all(db)
         .await
 }
+
+/// The newest `n` rows, oldest first.
+pub async fn last(db: &Db, n: i64) -> sqlx::Result<Vec<Row>> {
+    let mut rows: Vec<Row> = sqlx::query_as("SELECT * FROM audit ORDER BY id DESC LIMIT ?")
+        .bind(n)
+        .fetch_all(db)
+        .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// Rows written at or after `since` (unix ms), about `user` when given,
+/// oldest first.
+pub async fn query(db: &Db, since: i64, user: Option<i64>) -> sqlx::Result<Vec<Row>> {
+    sqlx::query_as("SELECT * FROM audit WHERE at >= ? AND (? IS NULL OR user_id = ?) ORDER BY id")
+        .bind(since)
+        .bind(user)
+        .bind(user)
+        .fetch_all(db)
+        .await
+}
+
+/// Appends one row in a transaction of its own, for decisions that are not
+/// about an update (startup, the operator's commands, expired sessions).
+pub async fn record(db: &Db, entry: &Entry) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    insert(&mut tx, entry).await?;
+    tx.commit().await
+}
+
+impl Entry {
+    /// A row that is not about an update.
+    pub fn event(kind: &str, user_id: Option<i64>, decision: Decision, outcome: String) -> Self {
+        Self {
+            update_id: None,
+            kind: kind.to_owned(),
+            chat_id: None,
+            user_id,
+            command: None,
+            decision,
+            outcome,
+        }
+    }
+}

@@ -3,7 +3,9 @@
 pub mod audit;
 pub mod audit_chain;
 pub mod inbox;
+pub mod lockouts;
 pub mod outbox;
+pub mod sessions;
 pub mod users;
 
 use std::{path::Path, str::FromStr, time::Duration};

@@ -1,29 +1,82 @@
-//! The `users`, `enrolment_requests`, `passcode_failures` and `lockouts`
-//! tables: who enrolled at run time, and the brute-force guard in front of it.
+//! The `users` table: who was let in at run time, with which role, how and
+//! by whom. (BOT_OWNER_ID and ALLOWED_CHAT_IDS come from the configuration
+//! and are not stored.)
 
-use sqlx::SqliteConnection;
+use sqlx::{FromRow, SqliteConnection};
 
 use super::Db;
 
-/// Whether `user_id` enrolled with the passcode.
-pub async fn is_enrolled(db: &Db, user_id: i64) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE user_id = ?)")
+/// A stored user.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct User {
+    pub user_id: i64,
+    /// `user` or `owner`.
+    pub role: String,
+    /// `passcode`, `chat` (an owner's /allow) or `cli`.
+    pub how: String,
+    pub by_user: Option<i64>,
+    /// Unix milliseconds.
+    pub enrolled_at: i64,
+}
+
+/// How a user came to be stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    Passcode,
+    /// By an owner's /allow in chat.
+    Chat {
+        by: i64,
+    },
+    Cli,
+}
+
+impl How {
+    fn parts(self) -> (&'static str, Option<i64>) {
+        match self {
+            Self::Passcode => ("passcode", None),
+            Self::Chat { by } => ("chat", Some(by)),
+            Self::Cli => ("cli", None),
+        }
+    }
+}
+
+/// The role of a stored user, if there is one.
+pub async fn role(db: &Db, user_id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT role FROM users WHERE user_id = ?")
         .bind(user_id)
-        .fetch_one(db)
+        .fetch_optional(db)
         .await
 }
 
-pub async fn enrol(
+/// Every stored user, in the order they came.
+pub async fn list(db: &Db) -> sqlx::Result<Vec<User>> {
+    sqlx::query_as("SELECT * FROM users ORDER BY enrolled_at, user_id")
+        .fetch_all(db)
+        .await
+}
+
+/// Stores a user with `role`, or changes the role of one already stored
+/// (keeping how and when they came). Returns the role they had before.
+pub async fn allow(
     conn: &mut SqliteConnection,
     user_id: i64,
-    how: &str,
+    role: &str,
+    how: How,
     at: i64,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<Option<String>> {
+    let before: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE user_id = ?")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (how, by) = how.parts();
     sqlx::query(
-        "INSERT INTO users (user_id, how, enrolled_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO users (user_id, role, how, by_user, enrolled_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET role = excluded.role",
     )
     .bind(user_id)
+    .bind(role)
     .bind(how)
+    .bind(by)
     .bind(at)
     .execute(&mut *conn)
     .await?;
@@ -31,84 +84,17 @@ pub async fn enrol(
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    forget_failures(conn, user_id).await
+    super::lockouts::forget_failures(conn, user_id).await?;
+    Ok(before)
 }
 
-/// Records that the user was asked for the passcode.
-pub async fn ask(conn: &mut SqliteConnection, user_id: i64, at: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO enrolment_requests (user_id, asked_at) VALUES (?, ?)
-         ON CONFLICT (user_id) DO UPDATE SET asked_at = excluded.asked_at",
-    )
-    .bind(user_id)
-    .bind(at)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
-
-pub async fn was_asked(db: &Db, user_id: i64) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM enrolment_requests WHERE user_id = ?)")
+/// Removes a stored user and closes their session. Returns whether they were stored.
+pub async fn revoke(conn: &mut SqliteConnection, user_id: i64) -> sqlx::Result<bool> {
+    let removed = sqlx::query("DELETE FROM users WHERE user_id = ?")
         .bind(user_id)
-        .fetch_one(db)
-        .await
-}
-
-/// When the user's lockout ends (unix ms), if one is in force at `now`.
-pub async fn locked_until(db: &Db, user_id: i64, now: i64) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT until FROM lockouts WHERE user_id = ? AND until > ?")
-        .bind(user_id)
-        .bind(now)
-        .fetch_optional(db)
-        .await
-}
-
-/// How many wrong passcodes the user sent after `since` (unix ms).
-pub async fn failures_since(db: &Db, user_id: i64, since: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM passcode_failures WHERE user_id = ? AND at > ?")
-        .bind(user_id)
-        .bind(since)
-        .fetch_one(db)
-        .await
-}
-
-/// Records a wrong passcode, and forgets those older than `forget_before`.
-pub async fn fail(
-    conn: &mut SqliteConnection,
-    user_id: i64,
-    now: i64,
-    forget_before: i64,
-) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO passcode_failures (user_id, at) VALUES (?, ?)")
-        .bind(user_id)
-        .bind(now)
         .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM passcode_failures WHERE at <= ?")
-        .bind(forget_before)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-/// Locks the user out until `until`; its failures start over afterwards.
-pub async fn lock_out(conn: &mut SqliteConnection, user_id: i64, until: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO lockouts (user_id, until) VALUES (?, ?)
-         ON CONFLICT (user_id) DO UPDATE SET until = excluded.until",
-    )
-    .bind(user_id)
-    .bind(until)
-    .execute(&mut *conn)
-    .await?;
-    forget_failures(conn, user_id).await
-}
-
-/// Clears the user's wrong passcodes (after enrolment, or once locked out).
-async fn forget_failures(conn: &mut SqliteConnection, user_id: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM passcode_failures WHERE user_id = ?")
-        .bind(user_id)
-        .execute(conn)
-        .await
-        .map(|_| ())
+        .await?
+        .rows_affected();
+    super::sessions::close(conn, user_id).await?;
+    Ok(removed > 0)
 }

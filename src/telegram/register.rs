@@ -11,7 +11,10 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::BotClient;
-use crate::{bot::commands::COMMANDS, config::Config};
+use crate::{
+    bot::commands::{COMMANDS, Level},
+    config::Config,
+};
 
 /// Update kinds the handlers use; Telegram sends only these.
 pub const ALLOWED_UPDATES: [&str; 2] = ["message", "my_chat_member"];
@@ -107,10 +110,17 @@ async fn register_once(
         .call("setWebhook", &webhook_params(config))
         .await
         .map_err(step("setWebhook"))?;
-    client
-        .call("setMyCommands", &commands_params())
-        .await
-        .map_err(step("setMyCommands"))?;
+    // Everyone's menu lists the ordinary commands; the owner's chat lists
+    // the owner tools too.
+    for params in [
+        commands_params(false, None),
+        commands_params(true, Some(config.owner_id)),
+    ] {
+        client
+            .call("setMyCommands", &params)
+            .await
+            .map_err(step("setMyCommands"))?;
+    }
     Ok(())
 }
 
@@ -132,10 +142,17 @@ pub fn webhook_params(config: &Config) -> Value {
     })
 }
 
-fn commands_params() -> Value {
+fn commands_params(owner_tools: bool, chat: Option<i64>) -> Value {
     let commands: Vec<Value> = COMMANDS
         .iter()
+        .filter(|c| owner_tools || c.level != Level::Owner)
         .map(|c| json!({ "command": c.name, "description": c.description }))
         .collect();
-    json!({ "commands": commands })
+    match chat {
+        Some(chat_id) => json!({
+            "commands": commands,
+            "scope": { "type": "chat", "chat_id": chat_id },
+        }),
+        None => json!({ "commands": commands }),
+    }
 }

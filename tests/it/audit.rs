@@ -45,7 +45,7 @@ async fn audit_verify_passes_on_a_clean_log() {
     let app = served_log().await;
     let (ok, text) = verify(&app);
     assert!(ok, "{text}");
-    assert!(text.contains("audit trail intact: 4 row(s)"), "{text}");
+    assert!(text.contains("audit trail intact: 5 row(s)"), "{text}");
 }
 
 #[tokio::test]

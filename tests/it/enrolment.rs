@@ -2,36 +2,17 @@
 
 use telegate::bot::{
     REFUSAL,
-    enrol::{ASK, LOCKED, WELCOME},
+    enrol::{ASK, WELCOME},
+    guard::LOCKED,
 };
 
-use crate::support::{DEADLINE, OWNER, TestApp, updates::private_text};
+use crate::support::{OWNER, TestApp, updates::private_text};
 
 const PASSCODE: &str = "correct-horse-42";
 const STRANGER: i64 = 5005;
 
 async fn with_passcode() -> TestApp {
     TestApp::spawn_with(&[("ENROLLMENT_PASSCODE", PASSCODE)]).await
-}
-
-/// Message ids deleted in `chat`, in order.
-fn deleted_in(app: &TestApp, chat: i64) -> Vec<i64> {
-    app.standin
-        .successful("deleteMessage")
-        .iter()
-        .filter(|p| p["chat_id"].as_i64() == Some(chat))
-        .filter_map(|p| p["message_id"].as_i64())
-        .collect()
-}
-
-async fn wait_deleted(app: &TestApp, chat: i64, count: usize) -> Vec<i64> {
-    app.standin
-        .wait_for(DEADLINE, |_| {
-            let ids = deleted_in(app, chat);
-            (ids.len() >= count).then_some(ids)
-        })
-        .await
-        .unwrap_or_else(|| panic!("{count} deleteMessage call(s) in {chat} expected"))
 }
 
 #[tokio::test]
@@ -42,7 +23,7 @@ async fn a_stranger_enrols_with_the_passcode_and_stays_enrolled_after_a_restart(
     app.post_update(&private_text(2, STRANGER, PASSCODE)).await;
     assert_eq!(app.wait_texts_to(STRANGER, 2).await[1], WELCOME);
     assert_eq!(
-        wait_deleted(&app, STRANGER, 1).await,
+        app.wait_deleted(STRANGER, 1).await,
         [2],
         "the passcode message is deleted"
     );
@@ -75,7 +56,7 @@ async fn a_wrong_passcode_is_deleted_too_and_refused() {
         texts[1].starts_with("That is not the passcode"),
         "{texts:?}"
     );
-    assert_eq!(wait_deleted(&app, STRANGER, 1).await, [2]);
+    assert_eq!(app.wait_deleted(STRANGER, 1).await, [2]);
     app.post_update(&private_text(3, STRANGER, "/ping")).await;
     assert_eq!(app.wait_texts_to(STRANGER, 3).await[2], REFUSAL);
 }
@@ -92,7 +73,7 @@ async fn five_wrong_passcodes_lock_out_and_then_even_the_right_one_is_refused() 
     assert_eq!(texts[5], LOCKED, "{texts:?}");
     app.post_update(&private_text(7, STRANGER, PASSCODE)).await;
     assert_eq!(app.wait_texts_to(STRANGER, 7).await[6], LOCKED);
-    assert_eq!(wait_deleted(&app, STRANGER, 6).await, [2, 3, 4, 5, 6, 7]);
+    assert_eq!(app.wait_deleted(STRANGER, 6).await, [2, 3, 4, 5, 6, 7]);
     app.post_update(&private_text(8, STRANGER, "/ping")).await;
     assert_eq!(
         app.wait_texts_to(STRANGER, 8).await[7],
@@ -107,16 +88,9 @@ async fn five_wrong_passcodes_lock_out_and_then_even_the_right_one_is_refused() 
         1,
         "the owner hears of a lockout once"
     );
-    let audit: Vec<String> =
-        sqlx::query_scalar("SELECT outcome FROM audit WHERE user_id = ? ORDER BY id")
-            .bind(STRANGER)
-            .fetch_all(app.db())
-            .await
-            .unwrap();
+    let audit = app.audit_outcomes(STRANGER).await;
     assert!(
-        audit
-            .iter()
-            .any(|o| o == "locked out after wrong passcodes"),
+        audit.iter().any(|o| o == "locked out after wrong codes"),
         "{audit:?}"
     );
     assert!(
@@ -153,7 +127,7 @@ async fn strangers_cannot_lock_out_the_owner_or_an_enrolled_user() {
     app.post_update(&private_text(101, OWNER, PASSCODE)).await;
     app.wait_handled(101).await;
     assert!(
-        deleted_in(&app, OWNER).is_empty(),
+        app.deleted_in(OWNER).is_empty(),
         "the owner's messages are never treated as passcodes"
     );
 }

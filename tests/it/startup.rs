@@ -10,11 +10,14 @@ use crate::{
 #[tokio::test]
 async fn startup_sets_the_webhook_with_url_and_secret_and_the_commands() {
     let app = TestApp::spawn().await;
-    let commands = app
+    let menus = app
         .standin
-        .wait_for(DEADLINE, |_| app.standin.successful("setMyCommands").pop())
+        .wait_for(DEADLINE, |_| {
+            let calls = app.standin.successful("setMyCommands");
+            (calls.len() == 2).then_some(calls)
+        })
         .await
-        .expect("setMyCommands is called");
+        .expect("setMyCommands is called for everyone and for the owner");
     let hook = app.standin.webhook();
     assert_eq!(hook["url"], "https://bot.example.org/telegram/webhook");
     assert_eq!(hook["secret_token"], SECRET);
@@ -23,13 +26,25 @@ async fn startup_sets_the_webhook_with_url_and_secret_and_the_commands() {
         serde_json::json!(["message", "my_chat_member"])
     );
     assert_eq!(hook["max_connections"], 40);
-    let names: Vec<&str> = commands["commands"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["command"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["start", "help", "ping", "status", "whoami"]);
+    let names = |menu: &serde_json::Value| -> Vec<String> {
+        menu["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["command"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let ordinary = [
+        "start", "help", "ping", "status", "whoami", "auth", "logout",
+    ];
+    assert_eq!(names(&menus[0]), ordinary);
+    assert!(menus[0]["scope"].is_null(), "the default menu");
+    let owner_tools = ["users", "allow", "revoke", "audit", "lockouts", "unlock"];
+    assert_eq!(names(&menus[1]), [&ordinary[..], &owner_tools[..]].concat());
+    assert_eq!(
+        menus[1]["scope"],
+        serde_json::json!({"type": "chat", "chat_id": crate::support::OWNER})
+    );
     let order: Vec<String> = app
         .standin
         .calls()

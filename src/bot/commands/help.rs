@@ -1,12 +1,27 @@
 use std::fmt::Write;
 
-use super::COMMANDS;
+use super::{COMMANDS, Level};
+use crate::bot::{Dispatcher, context::Context};
 
-/// Every command is open to every allowed user for now; roles come later.
-pub fn run() -> String {
+/// The commands this user may use; owners see the owner tools too.
+pub async fn run(ctx: &Context, bot: &Dispatcher) -> anyhow::Result<String> {
+    let owner = match ctx.user_id {
+        Some(user) => bot.is_owner(user).await?,
+        None => false,
+    };
     let mut text = String::from("Commands you may use:");
-    for c in COMMANDS {
-        let _ = write!(text, "\n/{} - {}", c.name, c.description);
+    for c in COMMANDS.iter().filter(|c| owner || c.level != Level::Owner) {
+        let usage = if c.usage.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", c.usage)
+        };
+        let mark = if c.level == Level::Ordinary {
+            ""
+        } else {
+            " (needs /auth)"
+        };
+        let _ = write!(text, "\n/{}{usage} - {}{mark}", c.name, c.description);
     }
-    text
+    Ok(text)
 }

@@ -9,6 +9,7 @@ use frankenstein::reqwest::{Client, Response};
 use serde_json::Value;
 use telegate::{
     app::{self, Running},
+    clock::Clock,
     config::Config,
     standin::StandIn,
     store::{Db, inbox},
@@ -30,6 +31,8 @@ pub struct TestApp {
     pub standin: StandIn,
     pub dir: TempDir,
     pub vars: HashMap<String, String>,
+    /// The clock the server decides by; tests move it forward.
+    pub clock: Clock,
     running: Option<Running>,
     http: Client,
 }
@@ -80,6 +83,7 @@ impl TestApp {
             standin,
             dir,
             vars,
+            clock: Clock::system(),
             running: None,
             http: Client::new(),
         }
@@ -97,7 +101,11 @@ impl TestApp {
 
     pub async fn start(&mut self) {
         assert!(self.running.is_none(), "already running");
-        self.running = Some(app::start(self.config()).await.expect("telegate starts"));
+        self.running = Some(
+            app::start_with_clock(self.config(), self.clock.clone())
+                .await
+                .expect("telegate starts"),
+        );
     }
 
     /// Stops the server the way SIGTERM does.
@@ -199,6 +207,48 @@ impl TestApp {
                     self.texts_to(chat_id)
                 )
             })
+    }
+}
+
+impl TestApp {
+    /// `user` sends `text` in their private chat; returns the bot's next
+    /// reply there.
+    pub async fn say(&self, update_id: i64, user: i64, text: &str) -> String {
+        let before = self.texts_to(user).len();
+        self.post_update(&updates::private_text(update_id, user, text))
+            .await;
+        let texts = self.wait_texts_to(user, before + 1).await;
+        texts[before].clone()
+    }
+
+    /// Message ids deleted in `chat`, in order.
+    pub fn deleted_in(&self, chat: i64) -> Vec<i64> {
+        self.standin
+            .successful("deleteMessage")
+            .iter()
+            .filter(|p| p["chat_id"].as_i64() == Some(chat))
+            .filter_map(|p| p["message_id"].as_i64())
+            .collect()
+    }
+
+    /// Waits until `count` messages were deleted in `chat`, and returns their ids.
+    pub async fn wait_deleted(&self, chat: i64, count: usize) -> Vec<i64> {
+        self.standin
+            .wait_for(DEADLINE, |_| {
+                let ids = self.deleted_in(chat);
+                (ids.len() >= count).then_some(ids)
+            })
+            .await
+            .unwrap_or_else(|| panic!("{count} deleteMessage call(s) in {chat} expected"))
+    }
+
+    /// The outcomes of the audit rows about `user`, oldest first.
+    pub async fn audit_outcomes(&self, user: i64) -> Vec<String> {
+        sqlx::query_scalar("SELECT outcome FROM audit WHERE user_id = ? ORDER BY id")
+            .bind(user)
+            .fetch_all(self.db())
+            .await
+            .expect("audit readable")
     }
 }
 
