@@ -10,6 +10,7 @@ use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use ipnet::IpNet;
 
+pub use parse::parse_duration;
 pub use secret::Secret;
 
 use parse::Reader;

@@ -266,21 +266,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     /// A comma list of durations such as `1s,4s,16s,60s` or `250ms`.
     pub fn durations(&mut self, name: &'static str, default: &str) -> Option<Vec<Duration>> {
         let value = self.or_default(name, default);
-        let parsed: Option<Vec<Duration>> = value
-            .split(',')
-            .map(|item| {
-                let item = item.trim();
-                let (number, unit) = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
-                    .iter()
-                    .find_map(|(suffix, unit)| item.strip_suffix(suffix).map(|n| (n, *unit)))
-                    .unwrap_or((item, 1000));
-                number
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .map(|n| Duration::from_millis(n * unit))
-            })
-            .collect();
+        let parsed: Option<Vec<Duration>> = value.split(',').map(parse_duration).collect();
         match parsed {
             Some(list) if !list.is_empty() => Some(list),
             _ => {
@@ -364,4 +350,21 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             }
         }
     }
+}
+
+/// A duration such as `250ms`, `90s`, `15m`, `1h` or `7d`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let item = text.trim();
+    let (number, unit) = [
+        ("ms", 1),
+        ("s", 1000),
+        ("m", 60_000),
+        ("h", 3_600_000),
+        ("d", 86_400_000),
+    ]
+    .iter()
+    .find_map(|(suffix, unit)| item.strip_suffix(suffix).map(|n| (n, *unit)))
+    .unwrap_or((item, 1000));
+    let n = number.trim().parse::<u64>().ok()?;
+    n.checked_mul(unit).map(Duration::from_millis)
 }

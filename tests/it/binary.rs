@@ -15,7 +15,7 @@ use crate::support::{
 
 /// The executable with a clean environment, in an empty directory (so no
 /// .env is read) that lives as long as the returned guard.
-fn telegate() -> (Command, tempfile::TempDir) {
+pub fn telegate() -> (Command, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_telegate"));
     command

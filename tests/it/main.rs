@@ -3,6 +3,7 @@
 
 mod audit;
 mod binary;
+mod cli;
 mod dispatch;
 mod enrolment;
 mod health;

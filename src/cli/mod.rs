@@ -1,10 +1,16 @@
-//! The command line: `serve` (the default) and `sandbox`.
+//! The command line: `serve` (the default), `sandbox`, and the operator's
+//! tools, which work on the database named by DATABASE_URL (also while
+//! `serve` runs).
+
+mod audit;
+mod totp;
+mod users;
 
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use crate::{app, config::Config, logging, sandbox, store};
 
@@ -27,10 +33,26 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         database: Option<PathBuf>,
     },
-    /// The audit trail, in the database named by DATABASE_URL.
+    /// The audit trail: lists decisions, oldest first (or checks the chain
+    /// with `audit verify`).
+    #[command(args_conflicts_with_subcommands = true)]
     Audit {
         #[command(subcommand)]
-        action: AuditAction,
+        action: Option<AuditAction>,
+        #[command(flatten)]
+        filter: audit::Filter,
+    },
+    /// Users let in at run time: list, allow, revoke, unlock.
+    Users {
+        #[command(subcommand)]
+        action: users::Action,
+    },
+    /// Print a new TOTP secret, its otpauth:// URI and a QR code for an
+    /// authenticator app; set TOTP_SECRET to it and restart.
+    TotpSetup {
+        /// The account name the app shows.
+        #[arg(long, default_value = "owner")]
+        account: String,
     },
 }
 
@@ -53,8 +75,15 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve => runtime.block_on(serve()),
         Command::Sandbox { database } => runtime.block_on(sandbox::run(database)),
         Command::Audit {
-            action: AuditAction::Verify,
-        } => runtime.block_on(audit_verify()),
+            action: Some(AuditAction::Verify),
+            ..
+        } => runtime.block_on(audit::verify()),
+        Command::Audit {
+            action: None,
+            filter,
+        } => runtime.block_on(audit::list(filter)),
+        Command::Users { action } => runtime.block_on(users::run(action)),
+        Command::TotpSetup { account } => totp::setup(&account),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -83,7 +112,9 @@ async fn serve() -> anyhow::Result<()> {
     app::run(config).await
 }
 
-async fn audit_verify() -> anyhow::Result<()> {
+/// The database `serve` uses, which must exist already: the operator's
+/// tools never create an empty one by mistake.
+pub(crate) async fn open_existing() -> anyhow::Result<store::Db> {
     let path = Config::database_path_from_env()?;
     if !path.exists() {
         bail!(
@@ -91,17 +122,5 @@ async fn audit_verify() -> anyhow::Result<()> {
             path.display()
         );
     }
-    let db = store::open(&path).await?;
-    let verdict = store::audit_chain::verify(&db)
-        .await
-        .context("cannot read the audit trail")?;
-    db.close().await;
-    if let Some(problem) = verdict.problem {
-        bail!("the audit trail has been tampered with: {problem}");
-    }
-    let start = verdict.starts_after.map_or_else(String::new, |id| {
-        format!(", starting after pruned row {id}")
-    });
-    println!("audit trail intact: {} row(s) checked{start}", verdict.rows);
-    Ok(())
+    store::open(&path).await
 }

@@ -1,0 +1,159 @@
+//! The operator's commands on the database of a running server:
+//! `telegate users`, `telegate audit`, `telegate totp-setup`.
+
+use serde_json::Value;
+use telegate::{auth::totp::TotpVerifier, bot::REFUSAL};
+
+use crate::{binary::telegate, support::TestApp};
+
+const USER: i64 = 5005;
+
+/// Runs `telegate ARGS` against the app's database; returns (success, stdout, stderr).
+fn run(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+    let (mut command, _dir) = telegate();
+    let output = command
+        .env(
+            "DATABASE_URL",
+            format!("sqlite:{}", app.db_path().display()),
+        )
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn users_allow_and_revoke_take_effect_on_the_running_server() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.say(1, USER, "/ping").await, REFUSAL);
+
+    let (ok, out, err) = run(&app, &["users", "allow", &USER.to_string()]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), format!("user {USER} allowed as user"));
+    assert_eq!(app.say(2, USER, "/ping").await, "pong");
+
+    let (ok, out, _) = run(&app, &["users", "list"]);
+    assert!(ok);
+    assert!(
+        out.starts_with(&format!("{USER}\tuser\tvia cli\tsince ")),
+        "{out}"
+    );
+
+    let (ok, out, err) = run(
+        &app,
+        &["users", "allow", &USER.to_string(), "--role", "owner"],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        format!("role of user {USER} changed from user to owner")
+    );
+
+    let (ok, _, err) = run(&app, &["users", "revoke", &USER.to_string()]);
+    assert!(ok, "{err}");
+    assert_eq!(app.say(3, USER, "/ping").await, REFUSAL);
+    let audit = app.audit_outcomes(USER).await;
+    for outcome in [
+        format!("user {USER} allowed as user"),
+        format!("role of user {USER} changed from user to owner"),
+        format!("user {USER} revoked"),
+    ] {
+        assert!(audit.contains(&outcome), "{outcome}: {audit:?}");
+    }
+}
+
+#[tokio::test]
+async fn users_commands_explain_bad_input() {
+    let app = TestApp::spawn().await;
+    let (ok, _, err) = run(&app, &["users", "revoke", "777"]);
+    assert!(!ok);
+    assert!(
+        err.contains("777 is not a user enrolled or allowed at run time"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&app, &["users", "allow", "5", "--role", "admin"]);
+    assert!(!ok);
+    assert!(
+        err.contains("--role \"admin\" is not a role: use user or owner"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&app, &["users", "allow", "--", "-100123"]);
+    assert!(!ok);
+    assert!(err.contains("is not a user id"), "{err}");
+}
+
+#[tokio::test]
+async fn audit_lists_rows_filtered_by_user_and_age_as_text_or_json() {
+    let app = TestApp::spawn().await;
+    app.say(1, USER, "/ping").await;
+    app.say(2, crate::support::OWNER, "/ping").await;
+    app.wait_handled(2).await;
+
+    let (ok, out, err) = run(&app, &["audit", "--user", &USER.to_string(), "--json"]);
+    assert!(ok, "{err}");
+    let rows: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert_eq!(rows[0]["user_id"], USER);
+    assert_eq!(rows[0]["decision"], "refused");
+    assert_eq!(rows[0]["hash"].as_str().unwrap().len(), 64);
+
+    let (ok, out, _) = run(&app, &["audit", "--since", "1h"]);
+    assert!(ok);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "startup and two updates: {out}");
+    assert!(
+        lines[0].contains(" startup user 4242: allowed (started telegate"),
+        "{out}"
+    );
+    assert!(
+        lines[2].ends_with("message user 4242 /ping: allowed (ok)"),
+        "{out}"
+    );
+
+    let (ok, out, err) = run(&app, &["audit", "--since", "1h", "--user", "1"]);
+    assert!(
+        ok && out.is_empty() && err.contains("no audit rows match"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&app, &["audit", "--since", "yesterday"]);
+    assert!(!ok);
+    assert!(
+        err.contains("not a duration such as 90m, 24h or 7d"),
+        "{err}"
+    );
+}
+
+#[test]
+fn totp_setup_prints_a_working_secret_an_otpauth_uri_and_a_qr_code() {
+    let (mut command, _dir) = telegate();
+    let output = command
+        .args(["totp-setup", "--account", "alice"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let out = String::from_utf8_lossy(&output.stdout);
+    let secret = out
+        .lines()
+        .find_map(|l| l.strip_prefix("TOTP_SECRET="))
+        .expect("a TOTP_SECRET= line");
+    assert!(TotpVerifier::from_base32(secret).is_ok(), "{secret}");
+    let uri = out
+        .lines()
+        .find(|l| l.starts_with("otpauth://totp/"))
+        .expect("a URI");
+    assert!(
+        uri.contains(&format!("secret={secret}")) && uri.contains("alice"),
+        "{uri}"
+    );
+    assert!(
+        out.contains('\u{2580}') || out.contains('\u{2588}'),
+        "a QR code drawn in blocks"
+    );
+}
