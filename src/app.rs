@@ -20,6 +20,7 @@ use crate::{
     bot::{
         Dispatcher, Guard,
         access::Access,
+        flood::Flood,
         session::{Factor, StepUp},
     },
     clock::Clock,
@@ -137,6 +138,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         },
         step_up: step_up(&config)?,
         clock,
+        flood: Flood::new(config.inbound_limit_per_min),
         identity,
         started: Instant::now(),
         outbox_wake: outbox_wake.clone(),

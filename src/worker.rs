@@ -22,8 +22,9 @@ use crate::{
 pub const MAX_ATTEMPTS: i64 = 3;
 /// Chats handled at once.
 const PARALLEL_CHATS: usize = 32;
-/// Pending updates read per scan.
+/// Pending updates read per scan, and at most this many of one chat's.
 const SCAN: i64 = 512;
+const SCAN_PER_CHAT: i64 = 64;
 
 pub struct Worker {
     /// The read-only pool: scans do not queue behind writes.
@@ -76,7 +77,7 @@ impl Worker {
     /// Pending updates grouped by chat, in update_id order, leaving out chats
     /// that are being worked on.
     async fn next_lanes(&self, busy: &HashSet<ChatKey>) -> Vec<(ChatKey, Vec<PendingUpdate>)> {
-        let pending = match inbox::pending(&self.reads, SCAN).await {
+        let pending = match inbox::pending(&self.reads, SCAN, SCAN_PER_CHAT).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the inbox");

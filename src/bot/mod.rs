@@ -7,6 +7,7 @@ pub mod commands;
 pub mod context;
 pub mod effect;
 pub mod enrol;
+pub mod flood;
 pub mod guard;
 mod reply;
 pub mod session;
@@ -52,6 +53,7 @@ pub struct Dispatcher {
     pub guard: Guard,
     pub step_up: StepUp,
     pub clock: Clock,
+    pub flood: flood::Flood,
     pub identity: watch::Receiver<Option<BotIdentity>>,
     pub started: Instant,
     /// Signalled when replies are queued.
@@ -193,6 +195,9 @@ impl Dispatcher {
             }
         };
         let ctx = Context::new(update.update_id, &update.kind, &typed);
+        if let Some(dropped) = self.flood_check(&ctx) {
+            return Ok(dropped);
+        }
         let allowed = self.permits(&ctx).await?;
         match &typed.content {
             UpdateContent::Message(message) => {
@@ -210,6 +215,25 @@ impl Dispatcher {
                 Ok(on_added_elsewhere(&ctx, &raw["my_chat_member"]))
             }
             _ => Ok(ignored(&ctx, allowed, "no handler for this kind")),
+        }
+    }
+
+    /// `Some` when the sender is over their limit and the update is dropped.
+    fn flood_check(&self, ctx: &Context) -> Option<Handled> {
+        let user = ctx.user_id?;
+        let outcome = format!("dropped: over {} updates a minute", self.flood.limit());
+        match self.flood.check(user, self.clock.now_ms()) {
+            flood::Verdict::Handle => None,
+            flood::Verdict::Drop => Some(ignored(ctx, false, &outcome)),
+            flood::Verdict::DropAndNotify => {
+                let text = format!(
+                    "You are sending too much: I handle at most {} messages a minute from you, and drop the rest until the minute is over.",
+                    self.flood.limit()
+                );
+                let mut handled = reply::one(ctx, None, &outcome, &text);
+                handled.entry.decision = Decision::Refused;
+                Some(handled)
+            }
         }
     }
 

@@ -78,12 +78,17 @@ pub async fn insert_batch(db: &Db, updates: &[&NewUpdate]) -> sqlx::Result<Vec<b
         .collect())
 }
 
-/// Pending updates in update_id order.
-pub async fn pending(db: &Db, limit: i64) -> sqlx::Result<Vec<PendingUpdate>> {
+/// Pending updates in update_id order, at most `per_chat` of any one chat:
+/// a chat with a long backlog leaves room in the scan for the others.
+pub async fn pending(db: &Db, limit: i64, per_chat: i64) -> sqlx::Result<Vec<PendingUpdate>> {
     sqlx::query_as(
-        "SELECT update_id, kind, chat_key, attempts FROM inbox
-         WHERE status = 'pending' ORDER BY update_id LIMIT ?",
+        "SELECT update_id, kind, chat_key, attempts FROM (
+             SELECT update_id, kind, chat_key, attempts,
+                    row_number() OVER (PARTITION BY chat_key ORDER BY update_id) AS nth
+             FROM inbox WHERE status = 'pending')
+         WHERE nth <= ? ORDER BY update_id LIMIT ?",
     )
+    .bind(per_chat)
     .bind(limit)
     .fetch_all(db)
     .await

@@ -6,6 +6,7 @@ mod binary;
 mod cli;
 mod dispatch;
 mod enrolment;
+mod flood;
 mod health;
 mod owner_tools;
 mod real_updates;
