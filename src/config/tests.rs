@@ -39,6 +39,25 @@ fn a_minimal_configuration_gets_the_documented_defaults() {
         .collect();
     assert_eq!(secs, [1, 4, 16, 60]);
     assert_eq!(config.bot_id(), "123456789");
+    assert!(config.totp_secret.is_none());
+    assert_eq!(config.session_timeout.as_secs(), 3600);
+    assert_eq!(config.session_max_age.as_secs(), 12 * 3600);
+    assert_eq!(config.audit_retention_days, 365);
+    assert_eq!(config.inbound_limit_per_min, 30);
+}
+
+#[test]
+fn a_totp_secret_is_read_but_never_echoed() {
+    let mut vars = valid();
+    vars.insert("TOTP_SECRET", "jbswy3dpehpk3pxpjbswy3dpehpk3pxp".to_owned());
+    let config = load(&vars).unwrap();
+    let secret = config.totp_secret.as_ref().unwrap();
+    assert_eq!(secret.expose(), "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP");
+    assert!(!format!("{config:?}").contains("JBSWY3DP"));
+    vars.insert("TOTP_SECRET", "JBSWY3DPEHPK3PX!".to_owned());
+    let err = load(&vars).unwrap_err().to_string();
+    assert!(!err.contains("JBSWY3DP"), "{err}");
+    assert!(err.contains("telegate totp-setup"), "{err}");
 }
 
 #[test]
@@ -78,6 +97,12 @@ fn each_invalid_variable_is_named() {
         ("LOCKOUT_AFTER", "0"),
         ("LOCKOUT_WINDOW", "1m,2m"),
         ("LOCKOUT_DURATION", "forever"),
+        ("TOTP_SECRET", "not base32!"),
+        ("TOTP_SECRET", "JBSWY3DP"),
+        ("SESSION_TIMEOUT", "soon"),
+        ("SESSION_MAX_AGE", "1h,2h"),
+        ("AUDIT_RETENTION_DAYS", "-1"),
+        ("INBOUND_LIMIT_PER_MIN", "0"),
         ("LOG_LEVEL", "[[["),
         ("LOG_FORMAT", "xml"),
     ];

@@ -79,3 +79,45 @@ async fn audit_verify_says_when_there_is_no_database() {
     assert!(!ok);
     assert!(text.contains("there is no database at"), "{text}");
 }
+
+#[tokio::test]
+async fn rows_older_than_the_retention_are_pruned_and_the_chain_still_verifies() {
+    let mut app = served_log().await;
+    let before: i64 = count_rows(&app).await;
+    // 400 days later, with a retention of 365: every row so far is old.
+    app.clock
+        .advance(std::time::Duration::from_secs(400 * 86_400));
+    app.vars
+        .insert("AUDIT_RETENTION_DAYS".to_owned(), "365".to_owned());
+    app.start().await;
+    let pruned = crate::support::eventually(|| async {
+        let outcomes: Vec<String> = sqlx::query_scalar("SELECT outcome FROM audit")
+            .fetch_all(app.db())
+            .await
+            .unwrap();
+        outcomes.into_iter().find(|o| o.starts_with("pruned "))
+    })
+    .await
+    .expect("housekeeping prunes at startup");
+    // Every earlier row, and the startup row of this start.
+    assert_eq!(
+        pruned,
+        format!("pruned {} row(s) older than 365 day(s)", before + 1)
+    );
+    app.post_update(&private_text(10, OWNER, "/ping")).await;
+    app.wait_handled(10).await;
+    app.stop().await;
+    let (ok, text) = verify(&app);
+    assert!(ok, "{text}");
+    assert!(text.contains("starting after pruned row"), "{text}");
+}
+
+async fn count_rows(app: &TestApp) -> i64 {
+    let db = telegate::store::open(&app.db_path()).await.unwrap();
+    let n = sqlx::query_scalar("SELECT COUNT(*) FROM audit")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    n
+}

@@ -2,9 +2,8 @@
 //! SIGTERM.
 
 use std::{
-    io::Read,
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use telegate::standin::{Fault, StandIn};
@@ -121,15 +120,28 @@ fn the_sandbox_answers_ping_with_pong_and_exits_cleanly() {
 }
 
 /// `telegate serve` as a child process, against a stand-in in this test.
+/// Its log is read as it is written (a full pipe would block the server).
 struct Served {
     child: std::process::Child,
     addr: String,
+    logs: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
-fn serve(standin: &StandIn, dir: &std::path::Path, port: u16) -> Served {
-    let addr = format!("127.0.0.1:{port}");
+impl Served {
+    /// Everything logged until the process exited; call after `wait`.
+    fn finished_logs(&mut self) -> String {
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        self.logs.lock().unwrap().clone()
+    }
+}
+
+fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Served {
+    let addr = format!("127.0.0.1:{}", free_port());
     let (mut telegate, _empty) = telegate();
-    let child = telegate
+    telegate
         .current_dir(dir)
         .env("TELEGRAM_BOT_TOKEN", TOKEN)
         .env("TELEGRAM_API_URL", standin.url())
@@ -140,10 +152,35 @@ fn serve(standin: &StandIn, dir: &std::path::Path, port: u16) -> Served {
         .env("DATABASE_URL", "sqlite:telegate.db")
         .env("SEND_RETRY_BACKOFF", "20ms")
         .env("LOG_LEVEL", "trace")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    Served { child, addr }
+        .stderr(Stdio::piped());
+    for (k, v) in extra {
+        telegate.env(k, v);
+    }
+    let mut child = telegate.spawn().unwrap();
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (listening_tx, listening) = std::sync::mpsc::channel();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let sink = logs.clone();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut line = String::new();
+        while stderr.read_line(&mut line).unwrap_or(0) > 0 {
+            if line.contains("telegate is listening") {
+                let _ = listening_tx.send(());
+            }
+            sink.lock().unwrap().push_str(&line);
+            line.clear();
+        }
+    });
+    listening
+        .recv_timeout(DEADLINE)
+        .expect("telegate serve logs that it is listening");
+    Served {
+        child,
+        addr,
+        logs,
+        reader: Some(reader),
+    }
 }
 
 fn free_port() -> u16 {
@@ -154,28 +191,23 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn post_when_up(addr: &str, body: String) {
-    let client = frankenstein::reqwest::Client::new();
-    let url = format!("http://{addr}/telegram/webhook");
-    let started = Instant::now();
-    loop {
-        let sent = client
-            .post(&url)
-            .header("x-telegram-bot-api-secret-token", SECRET)
-            .header("x-forwarded-for", TELEGRAM_IP)
-            .body(body.clone())
-            .send()
-            .await;
-        if let Ok(response) = sent {
-            assert_eq!(response.status(), 200);
-            return;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "telegate serve did not come up"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+async fn post(addr: &str, body: String) {
+    let response = frankenstein::reqwest::Client::new()
+        .post(format!("http://{addr}/telegram/webhook"))
+        .header("x-telegram-bot-api-secret-token", SECRET)
+        .header("x-forwarded-for", TELEGRAM_IP)
+        .body(body)
+        .send()
+        .await
+        .expect("telegate serve answers");
+    assert_eq!(response.status(), 200);
+}
+
+/// Stops the server with SIGTERM and returns its whole log.
+fn stop(served: &mut Served) -> String {
+    terminate(&served.child);
+    served.child.wait().unwrap();
+    served.finished_logs()
 }
 
 fn terminate(child: &std::process::Child) {
@@ -201,20 +233,11 @@ async fn the_token_never_appears_in_the_logs_even_when_the_bot_api_fails() {
     standin.fail_next("sendMessage", Fault::internal_error());
     standin.fail_next("sendMessage", Fault::Drop);
     let dir = tempfile::tempdir().unwrap();
-    let mut served = serve(&standin, dir.path(), free_port());
-    post_when_up(&served.addr, private_text(1, OWNER, "/ping").to_string()).await;
-    post_when_up(&served.addr, private_text(2, OWNER, "/whoami").to_string()).await;
+    let mut served = serve(&standin, dir.path(), &[]);
+    post(&served.addr, private_text(1, OWNER, "/ping").to_string()).await;
+    post(&served.addr, private_text(2, OWNER, "/whoami").to_string()).await;
     let texts = standin.wait_texts_to_any(1).await;
-    terminate(&served.child);
-    let mut logs = String::new();
-    served
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
-    served.child.wait().unwrap();
+    let logs = stop(&mut served);
 
     assert!(!texts.is_empty());
     assert!(
@@ -237,19 +260,19 @@ async fn the_token_never_appears_in_the_logs_even_when_the_bot_api_fails() {
 async fn sigterm_stops_serve_cleanly_within_ten_seconds() {
     let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let served = serve(&standin, dir.path(), free_port());
-    post_when_up(&served.addr, private_text(1, OWNER, "/ping").to_string()).await;
+    let mut served = serve(&standin, dir.path(), &[]);
+    post(&served.addr, private_text(1, OWNER, "/ping").to_string()).await;
     standin.wait_texts_to_any(1).await;
     terminate(&served.child);
     // Wait on the process itself, bounded by the 10 s the issue allows.
-    let mut child = served.child;
-    let exited = tokio::task::spawn_blocking(move || child.wait());
-    let status = tokio::time::timeout(Duration::from_secs(10), exited)
+    let exited = tokio::task::spawn_blocking(move || (served.child.wait(), served));
+    let (status, mut served) = tokio::time::timeout(Duration::from_secs(10), exited)
         .await
         .expect("still running 10 s after SIGTERM")
-        .unwrap()
         .unwrap();
+    let status = status.unwrap();
     assert!(status.success(), "exit status {status:?}");
+    assert!(served.finished_logs().contains("shutting down"));
 }
 
 trait WaitTexts {
@@ -261,5 +284,52 @@ impl WaitTexts for StandIn {
         self.wait_for_texts(count, DEADLINE)
             .await
             .expect("the reply arrives")
+    }
+}
+
+#[tokio::test]
+async fn no_secret_or_message_text_reaches_the_logs_or_the_database_files() {
+    const PASSCODE: &str = "correct-horse-battery-42";
+    const WRONG: &str = "wrong-guess-plugh-77";
+    const NOTE: &str = "my bank pin is 9731";
+    const STRANGER: i64 = 5005;
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    // A failing Bot API makes the sender log errors around the passcode replies.
+    standin.fail_next("sendMessage", Fault::internal_error());
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(&standin, dir.path(), &[("ENROLLMENT_PASSCODE", PASSCODE)]);
+    let messages = [
+        (1, STRANGER, "/start"),
+        (2, STRANGER, WRONG),
+        (3, STRANGER, PASSCODE),
+        (4, OWNER, &format!("/auth {PASSCODE}")),
+        (5, OWNER, NOTE),
+        (6, OWNER, "/users"),
+    ];
+    for (id, user, text) in messages {
+        post(&served.addr, private_text(id, user, text).to_string()).await;
+    }
+    // Replies: ask, wrong, welcome; owner: enrolled notice, session, note, users.
+    let texts = standin.wait_texts_to_any(7).await;
+    assert!(
+        texts.iter().any(|t| t.starts_with("Owner (BOT_OWNER_ID)")),
+        "the session opened with the passcode works: {texts:?}"
+    );
+    let logs = stop(&mut served);
+
+    assert!(logs.contains("sendMessage"), "trace logs are captured");
+    let key = TOKEN.split_once(':').unwrap().1;
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+    }
+    assert!(files.iter().any(|(name, _)| name.ends_with("telegate.db")));
+    for secret in [PASSCODE, WRONG, NOTE, key, SECRET] {
+        assert!(!logs.contains(secret), "{secret:?} is in the logs");
+        for (name, bytes) in &files {
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!found, "{secret:?} is in {name}");
+        }
     }
 }
