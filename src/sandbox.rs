@@ -30,6 +30,8 @@ const BOT_USERNAME: &str = "telegate_sandbox_bot";
 /// forwarded by the loopback "proxy", as nginx would.
 const TELEGRAM_ADDRESS: &str = "149.154.167.220";
 const REPLY_DEADLINE: Duration = Duration::from_secs(10);
+/// Opens a session for the owner tools (`/auth sandbox-passcode`).
+pub const PASSCODE: &str = "sandbox-passcode";
 
 pub async fn run(database: Option<PathBuf>) -> anyhow::Result<()> {
     let token = format!("1000000001:SANDBOX{}", unique(32));
@@ -40,6 +42,7 @@ pub async fn run(database: Option<PathBuf>) -> anyhow::Result<()> {
         LogFormat::Pretty,
         vec![token.clone(), secret.clone()],
     );
+    // The passcode is public here (it is printed), so it is not redacted.
 
     let standin = StandIn::start(&token, BOT_USERNAME)
         .await
@@ -57,6 +60,7 @@ pub async fn run(database: Option<PathBuf>) -> anyhow::Result<()> {
         ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
         ("DATABASE_URL", format!("sqlite:{}", database.display())),
         ("BOT_OWNER_ID", OWNER_ID.to_string()),
+        ("ENROLLMENT_PASSCODE", PASSCODE.to_owned()),
     ]);
     let config = Config::from_lookup(|k| vars.get(k).cloned())?;
     let path = config.webhook_path.clone();
@@ -69,6 +73,7 @@ pub async fn run(database: Option<PathBuf>) -> anyhow::Result<()> {
             "telegate sandbox: you are the owner (user id {OWNER_ID}) chatting with @{BOT_USERNAME}."
         );
         eprintln!("Type a command such as /help or /ping; Ctrl-D ends the session.");
+        eprintln!("The owner tools (/users, /audit ...) need a session: /auth {PASSCODE}");
     }
     let http = frankenstein::reqwest::Client::new();
     let mut lines = BufReader::new(tokio::io::stdin()).lines();

@@ -103,6 +103,7 @@ async fn serve() -> anyhow::Result<()> {
             Some(&config.bot_token),
             Some(&config.webhook_secret),
             config.enrollment_passcode.as_ref(),
+            config.totp_secret.as_ref(),
         ]
         .into_iter()
         .flatten()

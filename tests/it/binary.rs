@@ -104,7 +104,7 @@ fn the_sandbox_answers_ping_with_pong_and_exits_cleanly() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"/ping\n/whoami\n")
+        .write_all(b"/ping\n/whoami\n/auth sandbox-passcode\n/users\n")
         .unwrap();
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -117,6 +117,10 @@ fn the_sandbox_answers_ping_with_pong_and_exits_cleanly() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "bot> pong", "{stdout}");
     assert!(lines[1].starts_with("bot> Your user id: 10001"), "{stdout}");
+    assert!(
+        stdout.contains("bot> Session open") && stdout.contains("bot> Owner (BOT_OWNER_ID): 10001"),
+        "the owner tools work after /auth: {stdout}"
+    );
 }
 
 /// `telegate serve` as a child process, against a stand-in in this test.
