@@ -14,7 +14,7 @@ use crate::{
     bot::Dispatcher,
     store::{
         Db,
-        inbox::{self, PendingUpdate},
+        inbox::{self, PendingUpdate, Scan},
     },
 };
 
@@ -22,9 +22,15 @@ use crate::{
 pub const MAX_ATTEMPTS: i64 = 3;
 /// Chats handled at once.
 const PARALLEL_CHATS: usize = 32;
-/// Pending updates read per scan, and at most this many of one chat's.
-const SCAN: i64 = 512;
-const SCAN_PER_CHAT: i64 = 64;
+/// Each scan looks at the oldest 4096 pending updates and takes up to 1024,
+/// at most 512 of one chat: a chat's backlog of up to 3,500 or so cannot
+/// hide the chats behind it, and one scan costs the same however long the
+/// backlog is.
+const SCAN: Scan = Scan {
+    window: 4096,
+    per_chat: 512,
+    limit: 1024,
+};
 
 pub struct Worker {
     /// The read-only pool: scans do not queue behind writes.
@@ -77,7 +83,7 @@ impl Worker {
     /// Pending updates grouped by chat, in update_id order, leaving out chats
     /// that are being worked on.
     async fn next_lanes(&self, busy: &HashSet<ChatKey>) -> Vec<(ChatKey, Vec<PendingUpdate>)> {
-        let pending = match inbox::pending(&self.reads, SCAN, SCAN_PER_CHAT).await {
+        let pending = match inbox::pending(&self.reads, SCAN).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the inbox");

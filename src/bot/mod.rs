@@ -301,14 +301,20 @@ impl Dispatcher {
         }
         let mut effects = Vec::new();
         if spec.level == Level::Owner && !self.is_owner(user).await? {
-            let mut handled = reply::one(
+            return Ok(reply::refused(
                 ctx,
-                Some(&name),
+                &name,
                 "refused: owner only",
                 &format!("/{name} is for the bot's owner only."),
-            );
-            handled.entry.decision = Decision::Refused;
-            return Ok(handled);
+            ));
+        }
+        if spec.level == Level::Owner && !private {
+            return Ok(reply::refused(
+                ctx,
+                &name,
+                "refused: owner tool outside a private chat",
+                &format!("Send /{name} in a private chat with me: its answer is not for a group."),
+            ));
         }
         if spec.level != Level::Ordinary {
             match self.step_up_gate(ctx, user, &name).await? {

@@ -18,6 +18,13 @@ pub fn one(ctx: &Context, command: Option<&str>, outcome: &str, text: &str) -> H
     }
 }
 
+/// A command refused, with the reason in the chat.
+pub fn refused(ctx: &Context, command: &str, outcome: &str, text: &str) -> Handled {
+    let mut handled = one(ctx, Some(command), outcome, text);
+    handled.entry.decision = Decision::Refused;
+    handled
+}
+
 /// A reply with a decision and the changes it makes.
 pub fn answer(
     ctx: &Context,

@@ -11,7 +11,7 @@ use super::{
     context_entry,
     effect::Effect,
     guard::{LOCKED, millis},
-    reply::{answer, delete_message},
+    reply::{answer, delete_message, refused},
 };
 use crate::{
     auth::totp::TotpVerifier,
@@ -183,11 +183,7 @@ impl Dispatcher {
         user: i64,
         command: &str,
     ) -> anyhow::Result<Result<Effect, Handled>> {
-        let refusal = |outcome: &str, text: &str| {
-            let mut handled = answer(ctx, Decision::Refused, outcome, text, vec![]);
-            handled.entry.command = Some(command.to_owned());
-            handled
-        };
+        let refusal = |outcome: &str, text: &str| refused(ctx, command, outcome, text);
         Ok(match self.session_state(user).await? {
             State::Open => Ok(Effect::Touch { user }),
             State::Closed => Err(refusal("refused: no session", NEEDS_SESSION)),

@@ -78,18 +78,33 @@ pub async fn insert_batch(db: &Db, updates: &[&NewUpdate]) -> sqlx::Result<Vec<b
         .collect())
 }
 
-/// Pending updates in update_id order, at most `per_chat` of any one chat:
-/// a chat with a long backlog leaves room in the scan for the others.
-pub async fn pending(db: &Db, limit: i64, per_chat: i64) -> sqlx::Result<Vec<PendingUpdate>> {
+/// How far the worker looks ahead, and how much of that one chat may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Scan {
+    /// Pending updates looked at, oldest first.
+    pub window: i64,
+    /// At most this many of them from one chat...
+    pub per_chat: i64,
+    /// ...and this many in all.
+    pub limit: i64,
+}
+
+/// Pending updates in update_id order, from the oldest `scan.window`, at
+/// most `scan.per_chat` of any one chat: a chat with a backlog leaves room
+/// for the chats behind it. The window keeps the cost of a scan bounded
+/// however long the backlog is.
+pub async fn pending(db: &Db, scan: Scan) -> sqlx::Result<Vec<PendingUpdate>> {
     sqlx::query_as(
         "SELECT update_id, kind, chat_key, attempts FROM (
              SELECT update_id, kind, chat_key, attempts,
                     row_number() OVER (PARTITION BY chat_key ORDER BY update_id) AS nth
-             FROM inbox WHERE status = 'pending')
+             FROM (SELECT update_id, kind, chat_key, attempts FROM inbox
+                   WHERE status = 'pending' ORDER BY update_id LIMIT ?))
          WHERE nth <= ? ORDER BY update_id LIMIT ?",
     )
-    .bind(per_chat)
-    .bind(limit)
+    .bind(scan.window)
+    .bind(scan.per_chat)
+    .bind(scan.limit)
     .fetch_all(db)
     .await
 }

@@ -64,7 +64,12 @@ async fn the_inbox_scan_reaches_a_quiet_chat_behind_a_flooding_one() {
     let batch: Vec<&NewUpdate> = flood.iter().chain([&quiet]).collect();
     inbox::insert_batch(&db, &batch).await.unwrap();
 
-    let scan = inbox::pending(&db, 512, 64).await.unwrap();
+    let scan = inbox::Scan {
+        window: 4096,
+        per_chat: 64,
+        limit: 512,
+    };
+    let scan = inbox::pending(&db, scan).await.unwrap();
     let from_flood = scan.iter().filter(|u| u.chat_key == Some(OWNER)).count();
     assert_eq!(from_flood, 64, "a bounded share of the flooding chat");
     assert!(

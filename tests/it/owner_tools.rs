@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use telegate::{auth::totp::TotpVerifier, bot::guard::LOCKED};
 
-use crate::support::{OWNER, TestApp};
+use crate::support::{OWNER, TestApp, updates::group_text};
 
 const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const PASSCODE: &str = "correct-horse-42";
@@ -47,6 +47,24 @@ async fn owner_tools_are_refused_to_other_users_even_with_a_session() {
         app.say(7, OWNER, "/help")
             .await
             .contains("/allow ID [owner]")
+    );
+}
+
+#[tokio::test]
+async fn owner_tools_answer_only_in_a_private_chat() {
+    let group = -100_123;
+    let app = TestApp::spawn_with(&[
+        ("TOTP_SECRET", TOTP_SECRET),
+        ("ALLOWED_CHAT_IDS", &group.to_string()),
+    ])
+    .await;
+    auth(&app, 1, OWNER).await;
+    app.post_update(&group_text(2, group, OWNER, "/users"))
+        .await;
+    let texts = app.wait_texts_to(group, 1).await;
+    assert_eq!(
+        texts[0],
+        "Send /users in a private chat with me: its answer is not for a group."
     );
 }
 
