@@ -95,12 +95,14 @@ pub struct Scan {
 /// however long the backlog is.
 pub async fn pending(db: &Db, scan: Scan) -> sqlx::Result<Vec<PendingUpdate>> {
     sqlx::query_as(
-        "SELECT update_id, kind, chat_key, attempts FROM (
-             SELECT update_id, kind, chat_key, attempts,
-                    row_number() OVER (PARTITION BY chat_key ORDER BY update_id) AS nth
-             FROM (SELECT update_id, kind, chat_key, attempts FROM inbox
-                   WHERE status = 'pending' ORDER BY update_id LIMIT ?))
-         WHERE nth <= ? ORDER BY update_id LIMIT ?",
+        "SELECT update_id, kind, chat_key, attempts FROM inbox WHERE update_id IN (
+             SELECT update_id FROM (
+                 SELECT update_id,
+                        row_number() OVER (PARTITION BY chat_key ORDER BY update_id) AS nth
+                 FROM (SELECT update_id, chat_key FROM inbox
+                       WHERE status = 'pending' ORDER BY update_id LIMIT ?))
+             WHERE nth <= ? ORDER BY update_id LIMIT ?)
+         ORDER BY update_id",
     )
     .bind(scan.window)
     .bind(scan.per_chat)
