@@ -32,7 +32,12 @@ use crate::{
         self, Db,
         audit::{self, Decision, Entry},
     },
-    telegram::{BotClient, register, register::WebhookStatus, sender::Sender},
+    telegram::{
+        BotClient, register,
+        register::WebhookStatus,
+        sender::{Policy, Sender},
+        throttle::Limits,
+    },
     worker::Worker,
 };
 
@@ -137,7 +142,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
             duration: config.lockout_duration,
         },
         step_up: step_up(&config)?,
-        clock,
+        clock: clock.clone(),
         flood: Flood::new(config.inbound_limit_per_min),
         identity,
         started: Instant::now(),
@@ -156,7 +161,16 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         db: db.clone(),
         client: client.clone(),
         wake: outbox_wake,
-        backoff: config.send_retry_backoff.clone().into(),
+        policy: Policy {
+            limits: Limits {
+                global_per_sec: config.rate_global_per_sec,
+                chat_per_sec: config.rate_chat_per_sec,
+                group_per_min: config.rate_group_per_min,
+            },
+            backoff: config.send_retry_backoff.clone().into(),
+            max_age: config.send_max_age,
+        },
+        clock: clock.clone(),
     };
     let background = vec![
         tokio::spawn(register::run(

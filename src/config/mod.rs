@@ -55,6 +55,14 @@ pub struct Config {
     pub audit_retention_days: u32,
     /// Updates handled per user per minute; the rest are dropped.
     pub inbound_limit_per_min: u32,
+    /// Outgoing messages per second overall (30; paid broadcasting up to 1000).
+    pub rate_global_per_sec: u32,
+    /// Outgoing messages per second in one chat.
+    pub rate_chat_per_sec: u32,
+    /// Outgoing messages per minute in one group.
+    pub rate_group_per_min: u32,
+    /// A call still failing after this long is dead-lettered.
+    pub send_max_age: Duration,
     /// Waits between attempts to send after a network or 5xx error; the
     /// last one repeats.
     pub send_retry_backoff: Vec<Duration>,
@@ -138,6 +146,10 @@ impl Config {
         let session_max_age = r.duration("SESSION_MAX_AGE", "12h");
         let audit_retention_days = r.int_in("AUDIT_RETENTION_DAYS", 365, 0..=36_500);
         let inbound_limit_per_min = r.int_in("INBOUND_LIMIT_PER_MIN", 30, 1..=10_000);
+        let rate_global_per_sec = r.int_in("RATE_GLOBAL_PER_SEC", 30, 1..=1000);
+        let rate_chat_per_sec = r.int_in("RATE_CHAT_PER_SEC", 1, 1..=100);
+        let rate_group_per_min = r.int_in("RATE_GROUP_PER_MIN", 20, 1..=6000);
+        let send_max_age = r.duration("SEND_MAX_AGE", "24h");
         let send_retry_backoff = r.durations("SEND_RETRY_BACKOFF", "1s,4s,16s,60s");
         let log_level = r.log_level("LOG_LEVEL", "info");
         let log_format = r.log_format("LOG_FORMAT");
@@ -166,6 +178,10 @@ impl Config {
             session_max_age: session_max_age.expect("checked"),
             audit_retention_days: audit_retention_days.expect("checked"),
             inbound_limit_per_min: inbound_limit_per_min.expect("checked"),
+            rate_global_per_sec: rate_global_per_sec.expect("checked"),
+            rate_chat_per_sec: rate_chat_per_sec.expect("checked"),
+            rate_group_per_min: rate_group_per_min.expect("checked"),
+            send_max_age: send_max_age.expect("checked"),
             send_retry_backoff: send_retry_backoff.expect("checked"),
             log_level: log_level.expect("checked"),
             log_format: log_format.expect("checked"),

@@ -16,6 +16,7 @@ use axum::{
 use serde_json::{Value, json};
 
 use super::{Call, Fault, State, lock};
+use crate::telegram::throttle::is_message;
 
 /// Telegram's limit on a message text, in UTF-16 code units.
 const MAX_TEXT_UTF16: usize = 4096;
@@ -44,9 +45,17 @@ async fn call(
     };
     let fault = next_fault(&state, &method, params["chat_id"].as_i64());
     let dropped = fault == Some(Fault::Drop);
+    let at_ms = state.clock.now_ms();
     let response = match fault {
         Some(fault) => fault_response(fault),
-        None => answer(&state, &method, &params),
+        None => match flood_wait(&state, &method, &params, at_ms) {
+            Some(seconds) => error(
+                429,
+                &format!("Too Many Requests: retry after {seconds}"),
+                Some(seconds),
+            ),
+            None => answer(&state, &method, &params),
+        },
     };
     lock(&state.calls).push(Call {
         method,
@@ -56,9 +65,20 @@ async fn call(
         } else {
             response.status().as_u16()
         },
+        at_ms,
     });
     state.changed.notify_waiters();
     response
+}
+
+/// The seconds to wait when this call would break a flood limit.
+fn flood_wait(state: &State, method: &str, params: &Value, now: i64) -> Option<u64> {
+    let limits = (*lock(&state.limits))?;
+    let chat_id = params["chat_id"].as_i64()?;
+    if !is_message(method) {
+        return None;
+    }
+    lock(&state.ledger).admit(&limits, chat_id, now).err()
 }
 
 fn next_fault(state: &State, method: &str, chat_id: Option<i64>) -> Option<Fault> {

@@ -3,9 +3,12 @@
 //!
 //! It answers like the real Bot API for the methods telegate uses: `Message`
 //! results, 401 for a wrong token, 400 for an empty or too long text, 404 for
-//! an unknown method, and any fault a test asks for (429 with retry_after,
-//! 5xx, an HTML page, a dropped connection).
+//! an unknown method, 429 with retry_after when a message breaks Telegram's
+//! flood limits (one a second per chat, twenty a minute per group, thirty a
+//! second overall), and any fault a test asks for (429, 5xx, an HTML page, a
+//! dropped connection).
 
+mod limits;
 mod methods;
 
 use std::{
@@ -18,6 +21,8 @@ use std::{
 use serde_json::Value;
 use tokio::{net::TcpListener, sync::Notify, task::JoinHandle};
 
+use crate::{clock::Clock, telegram::throttle::Limits};
+
 /// One call the stand-in received, and the HTTP status it answered (0 when
 /// the connection was dropped instead).
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +30,8 @@ pub struct Call {
     pub method: String,
     pub params: Value,
     pub status: u16,
+    /// When it arrived, by the stand-in's clock (unix ms).
+    pub at_ms: i64,
 }
 
 /// A failure to answer with instead of the normal result.
@@ -80,6 +87,10 @@ pub(crate) struct State {
     next_message_id: Mutex<HashMap<i64, i64>>,
     webhook: Mutex<Value>,
     changed: Notify,
+    clock: Clock,
+    /// `None`: no flood limits (a test turns them off to flood on purpose).
+    limits: Mutex<Option<Limits>>,
+    ledger: Mutex<limits::Ledger>,
 }
 
 /// A running stand-in. Dropping it stops the server.
@@ -96,8 +107,18 @@ impl Drop for StandIn {
 }
 
 impl StandIn {
-    /// Starts on an ephemeral loopback port, accepting `token` only.
+    /// Starts on an ephemeral loopback port, accepting `token` only, and
+    /// enforcing Telegram's default flood limits.
     pub async fn start(token: &str, username: &str) -> std::io::Result<Self> {
+        Self::start_with_clock(token, username, Clock::system()).await
+    }
+
+    /// [`StandIn::start`], timing the flood limits by `clock`.
+    pub async fn start_with_clock(
+        token: &str,
+        username: &str,
+        clock: Clock,
+    ) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let bot_id = token
@@ -114,6 +135,9 @@ impl StandIn {
             next_message_id: Mutex::default(),
             webhook: Mutex::new(Value::Null),
             changed: Notify::new(),
+            clock,
+            limits: Mutex::new(Some(Limits::default())),
+            ledger: Mutex::default(),
         });
         let app = methods::router(state.clone());
         let task = tokio::spawn(async move {
@@ -125,6 +149,19 @@ impl StandIn {
     /// The base URL, for TELEGRAM_API_URL.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Enforces these flood limits (`None`: none) from now on.
+    pub fn set_limits(&self, limits: Option<Limits>) {
+        *lock(&self.state.limits) = limits;
+    }
+
+    /// How many calls were answered 429.
+    pub fn too_many_requests(&self) -> usize {
+        lock(&self.state.calls)
+            .iter()
+            .filter(|c| c.status == 429)
+            .count()
     }
 
     /// Every call received so far.

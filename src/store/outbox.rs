@@ -48,9 +48,9 @@ pub async fn insert(
     Ok(())
 }
 
-/// The oldest pending call of each chat, when it is due: calls to one chat go
-/// out strictly in order, calls to different chats independently.
-pub async fn due_heads(db: &Db, limit: i64) -> sqlx::Result<Vec<QueuedCall>> {
+/// The oldest pending call of each chat, when it is due at `now`: calls to
+/// one chat go out strictly in order, calls to different chats independently.
+pub async fn due_heads(db: &Db, now: i64, limit: i64) -> sqlx::Result<Vec<QueuedCall>> {
     sqlx::query_as(
         "SELECT o.id, o.chat_id, o.method, o.params, o.attempts, o.created_at FROM outbox o
          WHERE o.status = 'pending' AND o.next_attempt_at <= ?
@@ -58,10 +58,34 @@ pub async fn due_heads(db: &Db, limit: i64) -> sqlx::Result<Vec<QueuedCall>> {
                        WHERE p.chat_id = o.chat_id AND p.status = 'pending')
          ORDER BY o.id LIMIT ?",
     )
-    .bind(now_ms())
+    .bind(now)
     .bind(limit)
     .fetch_all(db)
     .await
+}
+
+/// The oldest pending call to `chat_id`, if it is due at `now`.
+pub async fn due_head_of(db: &Db, chat_id: i64, now: i64) -> sqlx::Result<Option<QueuedCall>> {
+    sqlx::query_as(
+        "SELECT id, chat_id, method, params, attempts, created_at, next_attempt_at FROM outbox
+         WHERE chat_id = ? AND status = 'pending' ORDER BY id LIMIT 1",
+    )
+    .bind(chat_id)
+    .fetch_optional(db)
+    .await
+    .map(|head: Option<(i64, i64, String, String, i64, i64, i64)>| {
+        head.filter(|h| h.6 <= now)
+            .map(
+                |(id, chat_id, method, params, attempts, created_at, _)| QueuedCall {
+                    id,
+                    chat_id,
+                    method,
+                    params,
+                    attempts,
+                    created_at,
+                },
+            )
+    })
 }
 
 /// When the next pending call becomes due (unix ms), if any is pending.
@@ -69,6 +93,20 @@ pub async fn next_due_at(db: &Db) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
         .fetch_one(db)
         .await
+}
+
+/// Holds every pending call to `chat_id` until `until` (a 429's wait): it is
+/// stored with the calls, so it outlasts a restart.
+pub async fn hold_chat(db: &Db, chat_id: i64, until: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = max(next_attempt_at, ?)
+         WHERE chat_id = ? AND status = 'pending'",
+    )
+    .bind(until)
+    .bind(chat_id)
+    .execute(db)
+    .await
+    .map(|_| ())
 }
 
 /// Confirms a call as sent; its parameters (message texts) are dropped.

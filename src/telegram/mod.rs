@@ -4,5 +4,6 @@
 pub mod client;
 pub mod register;
 pub mod sender;
+pub mod throttle;
 
 pub use client::{ApiError, BotClient};

@@ -1,103 +1,227 @@
-//! The one component that sends: it drains the outbox, one call at a time per
-//! chat and chats in parallel, and retries what failed for a passing reason.
+//! The one component that sends: it drains the outbox, each chat in order in
+//! a lane of its own, chats in parallel, every message in a slot the
+//! [`Throttle`] allows; and it retries what failed for a passing reason.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use serde_json::Value;
 use tokio::{sync::Notify, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use super::{ApiError, BotClient};
-use crate::store::{Db, now_ms, outbox};
+use super::{
+    ApiError, BotClient,
+    throttle::{Limits, Slot, Throttle},
+};
+use crate::{
+    clock::Clock,
+    store::{
+        Db,
+        audit::{self, Decision, Entry},
+        outbox::{self, QueuedCall},
+    },
+};
 
 /// How many chats are sent to at once.
-const PARALLEL_CHATS: i64 = 16;
-/// A call still failing after this long is given up on.
-const MAX_AGE_MS: i64 = 24 * 60 * 60 * 1000;
+const PARALLEL_CHATS: usize = 64;
+
+/// The sending settings.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub limits: Limits,
+    /// Waits between attempts after a passing failure; the last one repeats.
+    pub backoff: Arc<[Duration]>,
+    /// A call still failing after this long is given up on.
+    pub max_age: Duration,
+}
 
 pub struct Sender {
     pub db: Db,
     pub client: BotClient,
     /// Signalled whenever calls are queued.
     pub wake: Arc<Notify>,
-    /// Waits between attempts after a passing failure; the last one repeats.
-    pub backoff: Arc<[Duration]>,
+    pub policy: Policy,
+    pub clock: Clock,
+}
+
+/// What the lanes share.
+struct Shared {
+    db: Db,
+    client: BotClient,
+    policy: Policy,
+    clock: Clock,
+    throttle: Mutex<Throttle>,
 }
 
 impl Sender {
-    /// Sends until `cancel` fires; calls under way are finished first.
+    /// Sends until `cancel` fires; a call under way is finished first.
     pub async fn run(self, cancel: CancellationToken) {
+        let shared = Arc::new(Shared {
+            throttle: Mutex::new(Throttle::new(self.policy.limits)),
+            db: self.db,
+            client: self.client,
+            policy: self.policy,
+            clock: self.clock,
+        });
+        let mut busy: HashSet<i64> = HashSet::new();
+        let mut lanes: JoinSet<i64> = JoinSet::new();
         while !cancel.is_cancelled() {
-            let due = match outbox::due_heads(&self.db, PARALLEL_CHATS).await {
+            let now = shared.clock.now_ms();
+            let limit = i64::try_from(PARALLEL_CHATS * 2).unwrap_or(i64::MAX);
+            let due = match outbox::due_heads(&shared.db, now, limit).await {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the outbox");
                     Vec::new()
                 }
             };
-            if due.is_empty() {
-                let wait = self.idle_wait().await;
-                tokio::select! {
-                    () = cancel.cancelled() => {}
-                    () = self.wake.notified() => {}
-                    () = tokio::time::sleep(wait) => {}
+            for head in due {
+                if lanes.len() >= PARALLEL_CHATS {
+                    break;
                 }
-                continue;
+                if busy.insert(head.chat_id) {
+                    let (shared, stop) = (shared.clone(), cancel.clone());
+                    lanes.spawn(run_lane(shared, head, stop));
+                }
             }
-            let mut sends = JoinSet::new();
-            for call in due {
-                let (db, client, backoff) =
-                    (self.db.clone(), self.client.clone(), self.backoff.clone());
-                sends.spawn(async move { send_one(&db, &client, &backoff, call).await });
+            let wait = idle_wait(&shared).await;
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                Some(done) = lanes.join_next() => {
+                    if let Ok(chat) = done {
+                        busy.remove(&chat);
+                    } else {
+                        // A panicked lane: forget every chat, the next scan sees what is left.
+                        busy.clear();
+                    }
+                }
+                () = self.wake.notified() => {}
+                () = shared.clock.sleep_until(shared.clock.now_ms() + wait) => {}
             }
-            while sends.join_next().await.is_some() {}
         }
-    }
-
-    /// How long to sleep when nothing is due: until the next retry, at most 1 s.
-    async fn idle_wait(&self) -> Duration {
-        let next = outbox::next_due_at(&self.db).await.ok().flatten();
-        let ms = next.map_or(1000, |at| (at - now_ms()).clamp(10, 1000));
-        Duration::from_millis(ms.unsigned_abs())
+        while lanes.join_next().await.is_some() {}
     }
 }
 
-async fn send_one(db: &Db, client: &BotClient, backoff: &[Duration], call: outbox::QueuedCall) {
-    let params: Value = serde_json::from_str(&call.params).unwrap_or(Value::Null);
-    let result = client.call(&call.method, &params).await;
-    let stored = match result {
-        Ok(_) => outbox::mark_sent(db, call.id).await,
-        Err(e) => {
-            let (at, reason) = plan_retry(&call, &e, backoff);
-            match at {
-                Some(at) => {
-                    tracing::warn!(id = call.id, method = %call.method, error = %e, "send failed; will retry");
-                    outbox::retry_at(db, call.id, at, &reason).await
-                }
-                None => {
-                    tracing::error!(id = call.id, method = %call.method, error = %e, "send failed for good; kept as a dead letter");
-                    outbox::mark_dead(db, call.id, &reason).await
-                }
+/// How long to wait when nothing new comes: until the next retry, at most 1 s.
+async fn idle_wait(shared: &Shared) -> i64 {
+    let next = outbox::next_due_at(&shared.db).await.ok().flatten();
+    next.map_or(1000, |at| (at - shared.clock.now_ms()).clamp(10, 1000))
+}
+
+/// Sends one chat's due calls in order, each in its slot; returns the chat.
+async fn run_lane(shared: Arc<Shared>, first: QueuedCall, cancel: CancellationToken) -> i64 {
+    let chat = first.chat_id;
+    let mut next = Some(first);
+    while let Some(call) = next.take() {
+        loop {
+            let slot = shared
+                .throttle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .reserve(chat, &call.method, shared.clock.now_ms());
+            let (at, reserved) = match slot {
+                Slot::At(at) => (at, true),
+                Slot::AskAgainAt(at) => (at, false),
+            };
+            tokio::select! {
+                () = cancel.cancelled() => return chat,
+                () = shared.clock.sleep_until(at) => {}
+            }
+            if reserved {
+                break;
             }
         }
+        if !send_one(&shared, &call).await {
+            return chat;
+        }
+        if cancel.is_cancelled() {
+            return chat;
+        }
+        next = match outbox::due_head_of(&shared.db, chat, shared.clock.now_ms()).await {
+            Ok(head) => head,
+            Err(e) => {
+                tracing::error!(error = %e, chat, "cannot read the outbox");
+                None
+            }
+        };
+    }
+    chat
+}
+
+/// Makes one call and records the outcome. Returns whether it was sent
+/// (so the lane may go on with the chat's next call).
+async fn send_one(shared: &Shared, call: &QueuedCall) -> bool {
+    let params: Value = serde_json::from_str(&call.params).unwrap_or(Value::Null);
+    let result = shared.client.call(&call.method, &params).await;
+    let now = shared.clock.now_ms();
+    let (sent, stored) = match result {
+        Ok(_) => (true, outbox::mark_sent(&shared.db, call.id).await),
+        Err(e) => (false, record_failure(shared, call, &e, now).await),
     };
     if let Err(e) = stored {
         tracing::error!(id = call.id, error = %e, "cannot record the outcome of a send");
     }
+    sent
+}
+
+async fn record_failure(
+    shared: &Shared,
+    call: &QueuedCall,
+    error: &ApiError,
+    now: i64,
+) -> sqlx::Result<()> {
+    let (at, reason) = plan_retry(call, error, &shared.policy, now);
+    let Some(at) = at else {
+        tracing::error!(id = call.id, method = %call.method, error = %error, "send failed for good; kept as a dead letter");
+        outbox::mark_dead(&shared.db, call.id, &reason).await?;
+        let entry = Entry {
+            chat_id: Some(call.chat_id),
+            command: Some(call.method.clone()),
+            ..Entry::event(
+                "outbox",
+                None,
+                Decision::Refused,
+                format!("dead letter {}: {reason}", call.id),
+            )
+        };
+        return audit::record(&shared.db, &entry).await;
+    };
+    if let Some(wait) = error.retry_after() {
+        tracing::warn!(
+            chat = call.chat_id,
+            seconds = wait.as_secs(),
+            "429 from the Bot API; holding the chat"
+        );
+        shared
+            .throttle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .hold(call.chat_id, at);
+        outbox::hold_chat(&shared.db, call.chat_id, at).await?;
+    } else {
+        tracing::warn!(id = call.id, method = %call.method, error = %error, "send failed; will retry");
+    }
+    outbox::retry_at(&shared.db, call.id, at, &reason).await
 }
 
 /// When to try again (unix ms), or `None` to give up; and the reason to record.
 fn plan_retry(
-    call: &outbox::QueuedCall,
+    call: &QueuedCall,
     error: &ApiError,
-    backoff: &[Duration],
+    policy: &Policy,
+    now: i64,
 ) -> (Option<i64>, String) {
     let reason = error.to_string();
-    let now = now_ms();
-    if !error.is_transient() || now - call.created_at > MAX_AGE_MS {
+    let max_age = i64::try_from(policy.max_age.as_millis()).unwrap_or(i64::MAX);
+    if !error.is_transient() || now - call.created_at > max_age {
         return (None, reason);
     }
     let step = usize::try_from(call.attempts).unwrap_or(usize::MAX);
+    let backoff = &policy.backoff;
     let wait = error
         .retry_after()
         .or_else(|| backoff.get(step).or(backoff.last()).copied())
@@ -110,21 +234,30 @@ fn plan_retry(
 mod tests {
     use super::*;
 
-    const BACKOFF: [Duration; 4] = [
-        Duration::from_secs(1),
-        Duration::from_secs(4),
-        Duration::from_secs(16),
-        Duration::from_secs(60),
-    ];
+    const NOW: i64 = 1_000_000_000;
+    const DAY: Duration = Duration::from_secs(24 * 3600);
 
-    fn call(attempts: i64, age_ms: i64) -> outbox::QueuedCall {
-        outbox::QueuedCall {
+    fn policy() -> Policy {
+        Policy {
+            limits: Limits::default(),
+            backoff: Arc::new([
+                Duration::from_secs(1),
+                Duration::from_secs(4),
+                Duration::from_secs(16),
+                Duration::from_secs(60),
+            ]),
+            max_age: DAY,
+        }
+    }
+
+    fn call(attempts: i64, age_ms: i64) -> QueuedCall {
+        QueuedCall {
             id: 1,
             chat_id: 1,
             method: "sendMessage".into(),
             params: "{}".into(),
             attempts,
-            created_at: now_ms() - age_ms,
+            created_at: NOW - age_ms,
         }
     }
 
@@ -137,44 +270,46 @@ mod tests {
     }
 
     fn wait_of(plan: (Option<i64>, String)) -> Option<i64> {
-        plan.0
-            .map(|at| ((at - now_ms()) as f64 / 1000.0).round() as i64)
+        plan.0.map(|at| (at - NOW) / 1000)
     }
 
     #[test]
     fn a_429_waits_as_long_as_telegram_asks() {
-        assert_eq!(
-            wait_of(plan_retry(&call(0, 0), &api(429, Some(7)), &BACKOFF)),
-            Some(7)
-        );
+        let plan = plan_retry(&call(0, 0), &api(429, Some(7)), &policy(), NOW);
+        assert_eq!(wait_of(plan), Some(7));
     }
 
     #[test]
     fn server_and_network_errors_back_off_1_4_16_then_60_seconds() {
         let transport = ApiError::Transport("closed".into());
         let waits: Vec<_> = (0..6)
-            .map(|n| wait_of(plan_retry(&call(n, 0), &transport, &BACKOFF)))
+            .map(|n| wait_of(plan_retry(&call(n, 0), &transport, &policy(), NOW)))
             .collect();
         assert_eq!(
             waits,
             [Some(1), Some(4), Some(16), Some(60), Some(60), Some(60)]
         );
-        assert_eq!(
-            wait_of(plan_retry(&call(0, 0), &api(502, None), &BACKOFF)),
-            Some(1)
-        );
+        let bad_gateway = plan_retry(&call(0, 0), &api(502, None), &policy(), NOW);
+        assert_eq!(wait_of(bad_gateway), Some(1));
     }
 
     #[test]
     fn bad_requests_and_blocked_chats_are_not_retried() {
-        assert_eq!(plan_retry(&call(0, 0), &api(400, None), &BACKOFF).0, None);
-        assert_eq!(plan_retry(&call(0, 0), &api(403, None), &BACKOFF).0, None);
+        assert_eq!(
+            plan_retry(&call(0, 0), &api(400, None), &policy(), NOW).0,
+            None
+        );
+        assert_eq!(
+            plan_retry(&call(0, 0), &api(403, None), &policy(), NOW).0,
+            None
+        );
     }
 
     #[test]
-    fn a_call_older_than_a_day_is_given_up_on() {
+    fn a_call_older_than_the_maximum_age_is_given_up_on() {
+        let old = i64::try_from(DAY.as_millis()).unwrap() + 1;
         assert_eq!(
-            plan_retry(&call(9, MAX_AGE_MS + 1), &api(500, None), &BACKOFF).0,
+            plan_retry(&call(9, old), &api(500, None), &policy(), NOW).0,
             None
         );
     }

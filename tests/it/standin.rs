@@ -59,17 +59,18 @@ async fn empty_and_over_long_texts_get_400_counted_in_utf16_units() {
         .await
         .unwrap_err();
     assert_eq!(code(empty), 400);
-    // An emoji outside the BMP is two UTF-16 code units.
+    // An emoji outside the BMP is two UTF-16 code units. (Each message goes
+    // to its own chat: one a second per chat is the flood limit.)
     let fits = "😀".repeat(2048);
     assert!(
         client
-            .call("sendMessage", &json!({"chat_id": 5, "text": fits}))
+            .call("sendMessage", &json!({"chat_id": 6, "text": fits}))
             .await
             .is_ok()
     );
     let too_long = format!("{}a", "😀".repeat(2048));
     let error = client
-        .call("sendMessage", &json!({"chat_id": 5, "text": too_long}))
+        .call("sendMessage", &json!({"chat_id": 7, "text": too_long}))
         .await
         .unwrap_err();
     assert!(
@@ -111,4 +112,30 @@ async fn the_client_never_prints_the_token() {
     let (_standin, client) = standin_and_client().await;
     let debug = format!("{client:?}");
     assert!(!debug.contains(TOKEN.split_once(':').unwrap().1), "{debug}");
+}
+
+#[tokio::test]
+async fn a_second_message_to_a_chat_within_a_second_gets_429_with_retry_after() {
+    let (standin, client) = standin_and_client().await;
+    let first = client
+        .call("sendMessage", &json!({"chat_id": 5, "text": "one"}))
+        .await;
+    assert!(first.is_ok());
+    let second = client
+        .call("sendMessage", &json!({"chat_id": 5, "text": "two"}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        second.retry_after(),
+        Some(std::time::Duration::from_secs(1))
+    );
+    assert_eq!(standin.too_many_requests(), 1);
+    let elsewhere = client
+        .call("sendMessage", &json!({"chat_id": 6, "text": "three"}))
+        .await;
+    assert!(elsewhere.is_ok(), "another chat is not held back");
+    let not_a_message = client
+        .call("deleteMessage", &json!({"chat_id": 5, "message_id": 1}))
+        .await;
+    assert!(not_a_message.is_ok(), "only messages count");
 }

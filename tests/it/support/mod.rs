@@ -52,7 +52,8 @@ impl TestApp {
     /// Everything but the server itself, for tests that arrange the stand-in
     /// or the database before the start.
     pub async fn prepare(overrides: &[(&str, &str)]) -> Self {
-        let standin = StandIn::start(TOKEN, BOT_USERNAME)
+        let clock = Clock::system();
+        let standin = StandIn::start_with_clock(TOKEN, BOT_USERNAME, clock.clone())
             .await
             .expect("stand-in starts");
         let dir = tempfile::tempdir().expect("temp dir");
@@ -83,7 +84,7 @@ impl TestApp {
             standin,
             dir,
             vars,
-            clock: Clock::system(),
+            clock,
             running: None,
             http: Client::new(),
         }
