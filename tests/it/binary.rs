@@ -143,7 +143,6 @@ impl Served {
 }
 
 fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Served {
-    let addr = format!("127.0.0.1:{}", free_port());
     let (mut telegate, _empty) = telegate();
     telegate
         .current_dir(dir)
@@ -152,10 +151,13 @@ fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Se
         .env("WEBHOOK_URL", "https://bot.example.org/telegram/webhook")
         .env("WEBHOOK_SECRET", SECRET)
         .env("BOT_OWNER_ID", OWNER.to_string())
-        .env("LISTEN_ADDR", &addr)
+        // Port 0: the address it got is read from its log (a port picked
+        // here could be taken by another test before telegate binds it).
+        .env("LISTEN_ADDR", "127.0.0.1:0")
         .env("DATABASE_URL", "sqlite:telegate.db")
         .env("SEND_RETRY_BACKOFF", "20ms")
         .env("LOG_LEVEL", "trace")
+        .env("LOG_FORMAT", "json")
         .stderr(Stdio::piped());
     for (k, v) in extra {
         telegate.env(k, v);
@@ -169,16 +171,19 @@ fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Se
         use std::io::BufRead;
         let mut line = String::new();
         while stderr.read_line(&mut line).unwrap_or(0) > 0 {
-            if line.contains("telegate is listening") {
-                let _ = listening_tx.send(());
+            if let Some(addr) = listening_addr(&line) {
+                let _ = listening_tx.send(addr);
             }
             sink.lock().unwrap().push_str(&line);
             line.clear();
         }
     });
-    listening
-        .recv_timeout(DEADLINE)
-        .expect("telegate serve logs that it is listening");
+    let addr = listening.recv_timeout(DEADLINE).unwrap_or_else(|e| {
+        panic!(
+            "telegate serve did not log that it listens ({e}): {}",
+            logs.lock().unwrap()
+        )
+    });
     Served {
         child,
         addr,
@@ -187,12 +192,13 @@ fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Se
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The address in the "telegate is listening" line of a JSON log.
+fn listening_addr(line: &str) -> Option<String> {
+    let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+    let fields = &entry["fields"];
+    (fields["message"] == "telegate is listening")
+        .then(|| fields["addr"].as_str().map(str::to_owned))
+        .flatten()
 }
 
 async fn post(addr: &str, body: String) {
