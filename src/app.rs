@@ -31,6 +31,7 @@ use crate::{
     store::{
         self, Db,
         audit::{self, Decision, Entry},
+        lock::SenderLock,
     },
     telegram::{
         BotClient, register,
@@ -46,6 +47,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(9);
 
 /// A running server.
 pub struct Running {
+    /// Released when the server is gone.
+    _lock: SenderLock,
     addr: SocketAddr,
     db: Db,
     reads: Db,
@@ -93,6 +96,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 /// [`start`], deciding by `clock` (tests move it forward).
 pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Running> {
     let config = Arc::new(config);
+    let lock = SenderLock::acquire(&config.database_path)?;
     let db = store::open(&config.database_path).await?;
     audit::record(&db, &startup_entry(&config))
         .await
@@ -186,6 +190,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     ];
     tracing::info!(%addr, path = %config.webhook_path, version = env!("CARGO_PKG_VERSION"), "telegate is listening");
     Ok(Running {
+        _lock: lock,
         addr,
         db,
         reads,

@@ -3,6 +3,8 @@
 //! `serve` runs).
 
 mod audit;
+mod notify;
+mod outbox;
 mod totp;
 mod users;
 
@@ -47,6 +49,17 @@ pub enum Command {
         #[command(subcommand)]
         action: users::Action,
     },
+    /// Queue a message for the running server to send (to the owner unless
+    /// --chat is given): for cron jobs, CI and backup scripts.
+    Notify(notify::Notification),
+    /// What waits to be sent (or, with --dead, what was given up on).
+    #[command(args_conflicts_with_subcommands = true)]
+    Outbox {
+        #[command(subcommand)]
+        action: Option<outbox::Action>,
+        #[command(flatten)]
+        listing: outbox::Listing,
+    },
     /// Print a new TOTP secret, its otpauth:// URI and a QR code for an
     /// authenticator app; set TOTP_SECRET to it and restart.
     TotpSetup {
@@ -84,6 +97,15 @@ pub fn run(cli: Cli) -> ExitCode {
         } => runtime.block_on(audit::list(filter)),
         Command::Users { action } => runtime.block_on(users::run(action)),
         Command::TotpSetup { account } => totp::setup(&account),
+        Command::Notify(notification) => runtime.block_on(notify::run(notification)),
+        Command::Outbox {
+            action: None,
+            listing,
+        } => runtime.block_on(outbox::list(listing)),
+        Command::Outbox {
+            action: Some(action),
+            ..
+        } => runtime.block_on(outbox::run(action)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

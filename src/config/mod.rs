@@ -123,6 +123,15 @@ impl Config {
         Ok(path.expect("checked"))
     }
 
+    /// Only BOT_OWNER_ID, for `telegate notify` without `--chat`.
+    pub fn owner_id_from_env() -> Result<i64, ConfigError> {
+        load_dotenv()?;
+        let mut r = Reader::new(|name: &str| std::env::var(name).ok());
+        let owner = r.user_id("BOT_OWNER_ID");
+        r.finish()?;
+        Ok(owner.expect("checked"))
+    }
+
     /// Builds the configuration from any variable source (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut r = Reader::new(lookup);

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod audit_chain;
 pub mod inbox;
+pub mod lock;
 pub mod lockouts;
 pub mod outbox;
 pub mod sessions;

@@ -155,3 +155,60 @@ pub async fn count_dead(db: &Db) -> sqlx::Result<i64> {
         .fetch_one(db)
         .await
 }
+
+/// A stored call as `telegate outbox` lists it (without its parameters,
+/// which hold message texts).
+#[derive(Debug, Clone, FromRow)]
+pub struct Listed {
+    pub id: i64,
+    pub chat_id: i64,
+    pub method: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+/// Pending calls (or, with `dead`, the dead letters), oldest first.
+pub async fn list(db: &Db, dead: bool) -> sqlx::Result<Vec<Listed>> {
+    sqlx::query_as(
+        "SELECT id, chat_id, method, attempts, next_attempt_at, last_error, created_at
+         FROM outbox WHERE status = ? ORDER BY id",
+    )
+    .bind(if dead { "dead" } else { "pending" })
+    .fetch_all(db)
+    .await
+}
+
+/// Puts a dead letter back in the queue, as if new. Returns false when `id`
+/// is not a dead letter.
+pub async fn requeue(conn: &mut SqliteConnection, id: i64, now: i64) -> sqlx::Result<bool> {
+    let requeued = sqlx::query(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?,
+                created_at = ?, last_error = NULL
+         WHERE id = ? AND status = 'dead'",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(requeued > 0)
+}
+
+/// Queues one call outside any update (a notification); returns its id.
+pub async fn insert_one(conn: &mut SqliteConnection, call: &NewCall) -> sqlx::Result<i64> {
+    insert(&mut *conn, None, std::slice::from_ref(call)).await?;
+    sqlx::query_scalar("SELECT last_insert_rowid()")
+        .fetch_one(conn)
+        .await
+}
+
+/// A call's status (`pending`, `sent`, `dead`) and last error.
+pub async fn status(db: &Db, id: i64) -> sqlx::Result<Option<(String, Option<String>)>> {
+    sqlx::query_as("SELECT status, last_error FROM outbox WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}

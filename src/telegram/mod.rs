@@ -4,6 +4,7 @@
 pub mod client;
 pub mod register;
 pub mod sender;
+pub mod split;
 pub mod throttle;
 
 pub use client::{ApiError, BotClient};

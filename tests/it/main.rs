@@ -8,6 +8,7 @@ mod dispatch;
 mod enrolment;
 mod flood;
 mod health;
+mod notify;
 mod outbound;
 mod owner_tools;
 mod real_updates;

@@ -243,6 +243,15 @@ impl TestApp {
             .unwrap_or_else(|| panic!("{count} deleteMessage call(s) in {chat} expected"))
     }
 
+    /// The outcomes of the audit rows of `kind`, oldest first.
+    pub async fn audit_outcomes_of_kind(&self, kind: &str) -> Vec<String> {
+        sqlx::query_scalar("SELECT outcome FROM audit WHERE kind = ? ORDER BY id")
+            .bind(kind)
+            .fetch_all(self.db())
+            .await
+            .expect("audit readable")
+    }
+
     /// The outcomes of the audit rows about `user`, oldest first.
     pub async fn audit_outcomes(&self, user: i64) -> Vec<String> {
         sqlx::query_scalar("SELECT outcome FROM audit WHERE user_id = ? ORDER BY id")

@@ -1,0 +1,181 @@
+//! `telegate notify`: a message from a script (cron, CI, backups) through
+//! the outbox of the running server, which sends it within its limits; or,
+//! with `--now` and no server running, sent from this process.
+
+use std::{io::Read, sync::Arc, time::Duration};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::json;
+use tokio::sync::Notify as Wake;
+use tokio_util::sync::CancellationToken;
+
+use super::open_existing;
+use crate::{
+    clock::Clock,
+    config::{Config, parse_duration},
+    logging,
+    store::{
+        self, Db,
+        audit::{self, Decision, Entry},
+        lock::SenderLock,
+        outbox::{self, NewCall},
+    },
+    telegram::{
+        BotClient,
+        sender::{Policy, Sender},
+        throttle::Limits,
+    },
+};
+
+#[derive(Debug, Args)]
+pub struct Notification {
+    /// The chat to send to (default: the owner, BOT_OWNER_ID).
+    #[arg(long, value_name = "ID", allow_negative_numbers = true)]
+    chat: Option<i64>,
+    /// Deliver without a sound.
+    #[arg(long)]
+    silent: bool,
+    /// Send from this process, for when telegate serve is not running (reads
+    /// the whole configuration, like serve).
+    #[arg(long)]
+    now: bool,
+    /// With --now: how long to keep trying before leaving it queued.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    wait: String,
+    /// The text, or - to read it from standard input.
+    message: String,
+}
+
+pub async fn run(n: Notification) -> anyhow::Result<()> {
+    let text = message_text(&n.message)?;
+    let Some(wait) = parse_duration(&n.wait) else {
+        bail!(
+            "--wait {:?} is not a duration such as 30s, 5m or 1h",
+            n.wait
+        );
+    };
+    let chat = match n.chat {
+        Some(chat) => chat,
+        None => Config::owner_id_from_env()
+            .context("no --chat given, and the owner's id is needed instead")?,
+    };
+    let mut params = json!({ "chat_id": chat, "text": text });
+    if n.silent {
+        params["disable_notification"] = json!(true);
+    }
+    let call = NewCall {
+        chat_id: chat,
+        method: "sendMessage",
+        params,
+    };
+    if n.now {
+        return send_now(call, wait).await;
+    }
+    let db = open_existing().await?;
+    let id = queue(&db, &call).await;
+    db.close().await;
+    println!("queued as {}: telegate serve sends it", id?);
+    Ok(())
+}
+
+fn message_text(arg: &str) -> anyhow::Result<String> {
+    let text = if arg == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the message from standard input")?;
+        text
+    } else {
+        arg.to_owned()
+    };
+    let text = text.trim_end().to_owned();
+    if text.trim().is_empty() {
+        bail!("the message is empty: give it as an argument, or - and pipe it in");
+    }
+    Ok(text)
+}
+
+/// Writes the call and its audit row (without the text).
+async fn queue(db: &Db, call: &NewCall) -> anyhow::Result<i64> {
+    let mut tx = db.begin().await?;
+    let id = outbox::insert_one(&mut tx, call).await?;
+    let entry = Entry {
+        chat_id: Some(call.chat_id),
+        command: Some("notify".to_owned()),
+        ..Entry::event(
+            "cli",
+            None,
+            Decision::Allowed,
+            format!("notification {id} queued"),
+        )
+    };
+    audit::insert(&mut tx, &entry).await?;
+    tx.commit().await.context("cannot queue the notification")?;
+    Ok(id)
+}
+
+async fn send_now(call: NewCall, wait: Duration) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    logging::init(
+        "warn",
+        config.log_format,
+        vec![
+            config.bot_token.expose().to_owned(),
+            config.webhook_secret.expose().to_owned(),
+        ],
+    );
+    let _lock = SenderLock::acquire(&config.database_path).context(
+        "--now sends only when no server runs; without --now the running server sends it",
+    )?;
+    let db = store::open(&config.database_path).await?;
+    let id = queue(&db, &call).await?;
+    let cancel = CancellationToken::new();
+    let sender = Sender {
+        db: db.clone(),
+        client: BotClient::new(&config.api_url, &config.bot_token)?,
+        wake: Arc::new(Wake::new()),
+        policy: Policy {
+            limits: Limits {
+                global_per_sec: config.rate_global_per_sec,
+                chat_per_sec: config.rate_chat_per_sec,
+                group_per_min: config.rate_group_per_min,
+            },
+            backoff: config.send_retry_backoff.clone().into(),
+            max_age: config.send_max_age,
+        },
+        clock: Clock::system(),
+    };
+    let sending = tokio::spawn(sender.run(cancel.clone()));
+    let outcome = tokio::time::timeout(wait, until_settled(&db, id)).await;
+    cancel.cancel();
+    let _ = sending.await;
+    db.close().await;
+    match outcome {
+        Ok(Ok((status, _))) if status == "sent" => {
+            println!("sent ({id})");
+            Ok(())
+        }
+        Ok(Ok((_, error))) => bail!(
+            "Telegram refused it: {} (kept as dead letter {id})",
+            error.unwrap_or_default()
+        ),
+        Ok(Err(e)) => Err(e),
+        Err(_) => bail!(
+            "not sent within --wait {}; it stays queued as {id}, and telegate serve (or another notify --now) sends it",
+            crate::timefmt::span(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
+        ),
+    }
+}
+
+/// Waits until the call is sent or dead; returns its status and last error.
+async fn until_settled(db: &Db, id: i64) -> anyhow::Result<(String, Option<String>)> {
+    loop {
+        if let Some((status, error)) = outbox::status(db, id).await?
+            && status != "pending"
+        {
+            return Ok((status, error));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

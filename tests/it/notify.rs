@@ -1,0 +1,150 @@
+//! `telegate notify` and `telegate outbox`: scripts queue messages for the
+//! running server, or send them at once when none runs.
+
+use std::{io::Write, process::Stdio};
+
+use telegate::standin::Fault;
+
+use crate::{
+    binary::telegate,
+    support::{DEADLINE, OWNER, TestApp, updates::private_text},
+};
+
+/// Runs `telegate ARGS` with the app's configuration and `stdin`; returns
+/// (success, stdout, stderr). On a blocking thread: the stand-in runs on
+/// this test's runtime and must keep answering meanwhile.
+async fn run(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let vars = app.vars.clone();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || run_blocking(&vars, &args, &stdin))
+        .await
+        .unwrap()
+}
+
+fn run_blocking(
+    vars: &std::collections::HashMap<String, String>,
+    args: &[String],
+    stdin: &str,
+) -> (bool, String, String) {
+    let (mut command, _dir) = telegate();
+    let mut child = command
+        .envs(vars)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn notify_queues_for_the_running_server_which_sends_it() {
+    let app = TestApp::spawn().await;
+    let (ok, out, err) = run(&app, &["notify", "backup finished"], "").await;
+    assert!(ok, "{err}");
+    assert!(out.starts_with("queued as "), "{out}");
+    assert_eq!(app.wait_texts_to(OWNER, 1).await, ["backup finished"]);
+
+    let (ok, _, err) = run(
+        &app,
+        &["notify", "--chat", "-100123", "--silent", "-"],
+        "disk 91% full\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    let sent = app
+        .standin
+        .wait_for(DEADLINE, |_| {
+            app.standin
+                .successful("sendMessage")
+                .into_iter()
+                .find(|p| p["chat_id"] == -100_123)
+        })
+        .await
+        .expect("the piped message is sent to the group");
+    assert_eq!(sent["text"], "disk 91% full");
+    assert_eq!(sent["disable_notification"], true);
+    let audit = app.audit_outcomes_of_kind("cli").await;
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert!(
+        audit
+            .iter()
+            .all(|o| !o.contains("backup") && !o.contains("disk")),
+        "no text in the audit: {audit:?}"
+    );
+}
+
+#[tokio::test]
+async fn notify_now_sends_without_a_server_and_is_refused_beside_one() {
+    let mut app = TestApp::spawn().await;
+    let (ok, _, err) = run(&app, &["notify", "--now", "hello"], "").await;
+    assert!(!ok);
+    assert!(err.contains("another telegate is sending from"), "{err}");
+    assert!(
+        err.contains("without --now the running server sends it"),
+        "{err}"
+    );
+
+    app.stop().await;
+    let before = app.texts_to(OWNER).len();
+    let (ok, out, err) = run(&app, &["notify", "--now", "sent directly"], "").await;
+    assert!(ok, "{err}");
+    assert!(out.starts_with("sent ("), "{out}");
+    assert_eq!(app.texts_to(OWNER)[before..], ["sent directly"]);
+}
+
+#[tokio::test]
+async fn notify_explains_bad_input_and_a_missing_database() {
+    let app = TestApp::prepare(&[]).await;
+    let (ok, _, err) = run(&app, &["notify", "hello"], "").await;
+    assert!(!ok);
+    assert!(err.contains("there is no database at"), "{err}");
+    let (ok, _, err) = run(&app, &["notify", "-"], "   \n").await;
+    assert!(!ok);
+    assert!(err.contains("the message is empty"), "{err}");
+}
+
+#[tokio::test]
+async fn a_dead_letter_is_listed_and_can_be_queued_again() {
+    let app = TestApp::spawn().await;
+    app.standin.fail_next(
+        "sendMessage",
+        Fault::Error {
+            code: 400,
+            description: "Bad Request: chat not found".into(),
+            retry_after: None,
+        },
+    );
+    app.post_update(&private_text(1, OWNER, "/ping")).await;
+    let dead = crate::support::eventually(|| async {
+        let (_, out, _) = run(&app, &["outbox", "--dead"], "").await;
+        (!out.is_empty()).then_some(out)
+    })
+    .await
+    .expect("the dead letter is listed");
+    assert!(
+        dead.contains("sendMessage") && dead.contains("chat not found"),
+        "{dead}"
+    );
+    let id = dead.split('\t').next().unwrap();
+
+    let (ok, out, err) = run(&app, &["outbox", "retry", id], "").await;
+    assert!(ok, "{err}");
+    assert!(out.contains("queued again"), "{out}");
+    assert_eq!(app.wait_texts_to(OWNER, 1).await, ["pong"]);
+    let (ok, _, err) = run(&app, &["outbox", "retry", id], "").await;
+    assert!(!ok && err.contains("is not a dead letter"), "{err}");
+}
