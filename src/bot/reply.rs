@@ -3,15 +3,17 @@
 use serde_json::json;
 
 use super::{Handled, context::Context, context_entry, effect::Effect};
-use crate::store::{audit::Decision, outbox::NewCall};
+use crate::{
+    store::{audit::Decision, outbox::NewCall},
+    telegram::compose::{DEFAULT_MAX_PARTS, text_calls},
+};
 
 /// One text reply in the update's chat.
 pub fn one(ctx: &Context, command: Option<&str>, outcome: &str, text: &str) -> Handled {
     let calls = ctx
         .chat_id()
-        .map(|chat_id| send_message(chat_id, text))
-        .into_iter()
-        .collect();
+        .map(|chat_id| text_calls(chat_id, text, &json!({}), DEFAULT_MAX_PARTS))
+        .unwrap_or_default();
     Handled {
         calls,
         ..Handled::new(context_entry(ctx, command, Decision::Allowed, outcome))

@@ -23,6 +23,7 @@ use crate::{
     },
     telegram::{
         BotClient,
+        compose::text_calls,
         sender::{Policy, Sender},
         throttle::Limits,
     },
@@ -60,22 +61,20 @@ pub async fn run(n: Notification) -> anyhow::Result<()> {
         None => Config::owner_id_from_env()
             .context("no --chat given, and the owner's id is needed instead")?,
     };
-    let mut params = json!({ "chat_id": chat, "text": text });
-    if n.silent {
-        params["disable_notification"] = json!(true);
-    }
-    let call = NewCall {
-        chat_id: chat,
-        method: "sendMessage",
-        params,
+    let extra = if n.silent {
+        json!({ "disable_notification": true })
+    } else {
+        json!({})
     };
+    let max_parts = Config::long_message_max_parts_from_env()?;
+    let calls = text_calls(chat, &text, &extra, max_parts);
     if n.now {
-        return send_now(call, wait).await;
+        return send_now(&calls, wait).await;
     }
     let db = open_existing().await?;
-    let id = queue(&db, &call).await;
+    let ids = queue(&db, &calls).await;
     db.close().await;
-    println!("queued as {}: telegate serve sends it", id?);
+    println!("queued as {}: telegate serve sends it", list(&ids?));
     Ok(())
 }
 
@@ -96,26 +95,36 @@ fn message_text(arg: &str) -> anyhow::Result<String> {
     Ok(text)
 }
 
-/// Writes the call and its audit row (without the text).
-async fn queue(db: &Db, call: &NewCall) -> anyhow::Result<i64> {
+/// Writes the calls and one audit row (without the text).
+async fn queue(db: &Db, calls: &[NewCall]) -> anyhow::Result<Vec<i64>> {
     let mut tx = db.begin().await?;
-    let id = outbox::insert_one(&mut tx, call).await?;
+    let mut ids = Vec::new();
+    for call in calls {
+        ids.push(outbox::insert_one(&mut tx, call).await?);
+    }
     let entry = Entry {
-        chat_id: Some(call.chat_id),
+        chat_id: calls.first().map(|c| c.chat_id),
         command: Some("notify".to_owned()),
         ..Entry::event(
             "cli",
             None,
             Decision::Allowed,
-            format!("notification {id} queued"),
+            format!("notification queued as {}", list(&ids)),
         )
     };
     audit::insert(&mut tx, &entry).await?;
     tx.commit().await.context("cannot queue the notification")?;
-    Ok(id)
+    Ok(ids)
 }
 
-async fn send_now(call: NewCall, wait: Duration) -> anyhow::Result<()> {
+fn list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn send_now(calls: &[NewCall], wait: Duration) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     logging::init(
         "warn",
@@ -129,7 +138,7 @@ async fn send_now(call: NewCall, wait: Duration) -> anyhow::Result<()> {
         "--now sends only when no server runs; without --now the running server sends it",
     )?;
     let db = store::open(&config.database_path).await?;
-    let id = queue(&db, &call).await?;
+    let ids = queue(&db, calls).await?;
     let cancel = CancellationToken::new();
     let sender = Sender {
         db: db.clone(),
@@ -147,35 +156,40 @@ async fn send_now(call: NewCall, wait: Duration) -> anyhow::Result<()> {
         clock: Clock::system(),
     };
     let sending = tokio::spawn(sender.run(cancel.clone()));
-    let outcome = tokio::time::timeout(wait, until_settled(&db, id)).await;
+    let outcome = tokio::time::timeout(wait, until_all_settled(&db, &ids)).await;
     cancel.cancel();
     let _ = sending.await;
     db.close().await;
     match outcome {
-        Ok(Ok((status, _))) if status == "sent" => {
-            println!("sent ({id})");
+        Ok(Ok(None)) => {
+            println!("sent ({})", list(&ids));
             Ok(())
         }
-        Ok(Ok((_, error))) => bail!(
+        Ok(Ok(Some((id, error)))) => bail!(
             "Telegram refused it: {} (kept as dead letter {id})",
             error.unwrap_or_default()
         ),
         Ok(Err(e)) => Err(e),
         Err(_) => bail!(
-            "not sent within --wait {}; it stays queued as {id}, and telegate serve (or another notify --now) sends it",
-            crate::timefmt::span(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
+            "not sent within --wait {}; it stays queued as {}, and telegate serve (or another notify --now) sends it",
+            crate::timefmt::span(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
+            list(&ids)
         ),
     }
 }
 
-/// Waits until the call is sent or dead; returns its status and last error.
-async fn until_settled(db: &Db, id: i64) -> anyhow::Result<(String, Option<String>)> {
-    loop {
-        if let Some((status, error)) = outbox::status(db, id).await?
-            && status != "pending"
-        {
-            return Ok((status, error));
+/// Waits until every call is sent (`None`) or one is dead (its id and error).
+async fn until_all_settled(db: &Db, ids: &[i64]) -> anyhow::Result<Option<(i64, Option<String>)>> {
+    for &id in ids {
+        loop {
+            match outbox::status(db, id).await? {
+                Some((status, error)) if status == "dead" => return Ok(Some((id, error))),
+                Some((status, _)) if status == "pending" => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                _ => break,
+            }
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    Ok(None)
 }

@@ -63,6 +63,8 @@ pub struct Config {
     pub rate_group_per_min: u32,
     /// A call still failing after this long is dead-lettered.
     pub send_max_age: Duration,
+    /// A text needing more messages than this is sent as a .txt document.
+    pub long_message_max_parts: usize,
     /// Waits between attempts to send after a network or 5xx error; the
     /// last one repeats.
     pub send_retry_backoff: Vec<Duration>,
@@ -132,6 +134,15 @@ impl Config {
         Ok(owner.expect("checked"))
     }
 
+    /// Only LONG_MESSAGE_MAX_PARTS, for `telegate notify`.
+    pub fn long_message_max_parts_from_env() -> Result<usize, ConfigError> {
+        load_dotenv()?;
+        let mut r = Reader::new(|name: &str| std::env::var(name).ok());
+        let parts = r.int_in("LONG_MESSAGE_MAX_PARTS", 4, 1..=50);
+        r.finish()?;
+        Ok(parts.expect("checked"))
+    }
+
     /// Builds the configuration from any variable source (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut r = Reader::new(lookup);
@@ -159,6 +170,7 @@ impl Config {
         let rate_chat_per_sec = r.int_in("RATE_CHAT_PER_SEC", 1, 1..=100);
         let rate_group_per_min = r.int_in("RATE_GROUP_PER_MIN", 20, 1..=6000);
         let send_max_age = r.duration("SEND_MAX_AGE", "24h");
+        let long_message_max_parts = r.int_in("LONG_MESSAGE_MAX_PARTS", 4, 1..=50);
         let send_retry_backoff = r.durations("SEND_RETRY_BACKOFF", "1s,4s,16s,60s");
         let log_level = r.log_level("LOG_LEVEL", "info");
         let log_format = r.log_format("LOG_FORMAT");
@@ -191,6 +203,7 @@ impl Config {
             rate_chat_per_sec: rate_chat_per_sec.expect("checked"),
             rate_group_per_min: rate_group_per_min.expect("checked"),
             send_max_age: send_max_age.expect("checked"),
+            long_message_max_parts: long_message_max_parts.expect("checked"),
             send_retry_backoff: send_retry_backoff.expect("checked"),
             log_level: log_level.expect("checked"),
             log_format: log_format.expect("checked"),

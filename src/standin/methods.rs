@@ -8,7 +8,7 @@ use std::{
 use axum::{
     Json, Router,
     body::{Body, Bytes},
-    extract::{Path, State as AxumState},
+    extract::{FromRequest, Multipart, Path, Request, State as AxumState},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::any,
@@ -30,18 +30,24 @@ pub(super) fn router(state: Arc<State>) -> Router {
 async fn call(
     AxumState(state): AxumState<Arc<State>>,
     Path((token, method)): Path<(String, String)>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
     if token.strip_prefix("bot") != Some(state.token.as_str()) {
         return error(401, "Unauthorized", None);
     }
-    let params: Value = if body.is_empty() {
-        json!({})
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let parsed = if multipart {
+        form_params(request).await
     } else {
-        match serde_json::from_slice(&body) {
-            Ok(v) => v,
-            Err(_) => return error(400, "Bad Request: can't parse JSON", None),
-        }
+        json_params(request).await
+    };
+    let params = match parsed {
+        Ok(params) => params,
+        Err(description) => return error(400, &description, None),
     };
     let fault = next_fault(&state, &method, params["chat_id"].as_i64());
     let dropped = fault == Some(Fault::Drop);
@@ -69,6 +75,37 @@ async fn call(
     });
     state.changed.notify_waiters();
     response
+}
+
+async fn json_params(request: Request) -> Result<Value, String> {
+    let body = axum::body::to_bytes(request.into_body(), 64 << 20)
+        .await
+        .map_err(|_| "Bad Request: request too large".to_owned())?;
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(&body).map_err(|_| "Bad Request: can't parse JSON".to_owned())
+}
+
+/// multipart/form-data as the Bot API takes it: text fields (JSON values
+/// written as text), and files, recorded as their name and content.
+async fn form_params(request: Request) -> Result<Value, String> {
+    const BAD: &str = "Bad Request: can't parse multipart form";
+    let mut form = Multipart::from_request(request, &())
+        .await
+        .map_err(|_| BAD.to_owned())?;
+    let mut params = json!({});
+    while let Some(field) = form.next_field().await.map_err(|_| BAD.to_owned())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|_| BAD.to_owned())?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        params[name] = match file_name {
+            Some(file_name) => json!({ "file_name": file_name, "content": text }),
+            None => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        };
+    }
+    Ok(params)
 }
 
 /// The seconds to wait when this call would break a flood limit.
@@ -145,6 +182,7 @@ fn answer(state: &State, method: &str, params: &Value) -> Response {
             }))
         }
         "sendMessage" | "editMessageText" => send_message(state, params),
+        "sendDocument" => send_document(state, params),
         "setMyCommands"
         | "deleteMyCommands"
         | "leaveChat"
@@ -197,16 +235,9 @@ fn send_message(state: &State, params: &Value) -> Response {
     if text.encode_utf16().count() > MAX_TEXT_UTF16 {
         return error(400, "Bad Request: message is too long", None);
     }
-    let message_id = {
-        let mut ids = lock(&state.next_message_id);
-        let next = ids.entry(chat_id).or_insert(0);
-        *next += 1;
-        *next
-    };
+    let message_id = next_message_id(state, chat_id);
     let chat_type = if chat_id > 0 { "private" } else { "supergroup" };
-    let date = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let date = unix_now();
     ok(json!({
         "message_id": message_id,
         "from": {"id": state.bot_id, "is_bot": true, "first_name": "telegate sandbox", "username": state.username},
@@ -214,6 +245,41 @@ fn send_message(state: &State, params: &Value) -> Response {
         "date": date,
         "text": text,
     }))
+}
+
+/// A document uploaded in the form (a file id or URL is not stored here).
+fn send_document(state: &State, params: &Value) -> Response {
+    let Some(chat_id) = params["chat_id"].as_i64() else {
+        return error(400, "Bad Request: chat not found", None);
+    };
+    let Some(file_name) = params["document"]["file_name"].as_str() else {
+        return error(
+            400,
+            "Bad Request: there is no document in the request",
+            None,
+        );
+    };
+    let message_id = next_message_id(state, chat_id);
+    ok(json!({
+        "message_id": message_id,
+        "chat": {"id": chat_id, "type": if chat_id > 0 { "private" } else { "supergroup" }},
+        "date": unix_now(),
+        "document": {"file_name": file_name, "file_id": format!("doc-{chat_id}-{message_id}"), "file_unique_id": format!("u{message_id}")},
+        "caption": params["caption"],
+    }))
+}
+
+fn next_message_id(state: &State, chat_id: i64) -> i64 {
+    let mut ids = lock(&state.next_message_id);
+    let next = ids.entry(chat_id).or_insert(0);
+    *next += 1;
+    *next
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn ok(result: Value) -> Response {

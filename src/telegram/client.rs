@@ -5,6 +5,7 @@ use std::{fmt, time::Duration};
 use frankenstein::{AsyncTelegramApi, client_reqwest::Bot, response::MethodResponse};
 use serde_json::Value;
 
+use super::compose::DOCUMENT_TEXT;
 use crate::config::Secret;
 
 /// Calls Bot API methods by name with JSON parameters.
@@ -83,10 +84,33 @@ impl BotClient {
         })
     }
 
-    /// Calls `method` with `params` and returns its `result`.
+    /// Calls `method` with `params` and returns its `result`. A
+    /// sendDocument that carries its text (see [`super::compose`]) is uploaded as
+    /// `message.txt` in a multipart request.
     pub async fn call(&self, method: &str, params: &Value) -> Result<Value, ApiError> {
+        if let (&"sendDocument", Some(text)) = (&method, params[DOCUMENT_TEXT].as_str()) {
+            return self.send_text_document(params, text).await;
+        }
         let response: Result<MethodResponse<Value>, _> =
             self.bot.request(method, Some(params)).await;
+        response.map(|r| r.result).map_err(classify)
+    }
+
+    async fn send_text_document(&self, params: &Value, text: &str) -> Result<Value, ApiError> {
+        let local = |e: std::io::Error| {
+            ApiError::Transport(format!("cannot write the document to upload: {e}"))
+        };
+        let dir = tempfile::tempdir().map_err(local)?;
+        let path = dir.path().join("message.txt");
+        tokio::fs::write(&path, text).await.map_err(local)?;
+        let mut form = params.clone();
+        if let Value::Object(fields) = &mut form {
+            fields.remove(DOCUMENT_TEXT);
+        }
+        let response: Result<MethodResponse<Value>, _> = self
+            .bot
+            .request_with_form_data("sendDocument", form, vec![("document", path)])
+            .await;
         response.map(|r| r.result).map_err(classify)
     }
 }

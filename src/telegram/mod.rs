@@ -2,6 +2,7 @@
 //! start-up registration, and the sender that drains the outbox.
 
 pub mod client;
+pub mod compose;
 pub mod register;
 pub mod sender;
 pub mod split;

@@ -148,3 +148,31 @@ async fn a_dead_letter_is_listed_and_can_be_queued_again() {
     let (ok, _, err) = run(&app, &["outbox", "retry", id], "").await;
     assert!(!ok && err.contains("is not a dead letter"), "{err}");
 }
+
+#[tokio::test]
+async fn a_long_notification_is_split_and_a_very_long_one_sent_as_a_file() {
+    let app = TestApp::spawn().await;
+    // Emoji are two UTF-16 units each: 3 paragraphs of 3000 units.
+    let paragraph = "😀 ".repeat(1000);
+    let long = [paragraph.trim_end(); 3].join("\n\n");
+    let (ok, _, err) = run(&app, &["notify", "-"], &long).await;
+    assert!(ok, "{err}");
+    let parts = app.wait_texts_to(OWNER, 3).await;
+    assert_eq!(
+        parts.join("\n\n"),
+        long,
+        "three parts, cut between paragraphs"
+    );
+
+    let very_long = [paragraph.trim_end(); 12].join("\n\n");
+    let (ok, _, err) = run(&app, &["notify", "-"], &very_long).await;
+    assert!(ok, "{err}");
+    let document = app
+        .standin
+        .wait_for(DEADLINE, |_| app.standin.successful("sendDocument").pop())
+        .await
+        .expect("sent as a document");
+    assert_eq!(document["document"]["file_name"], "message.txt");
+    assert_eq!(document["document"]["content"], very_long.as_str());
+    assert_eq!(document["chat_id"], OWNER);
+}
