@@ -50,6 +50,16 @@ async fn call(
         Err(description) => return error(400, &description, None),
     };
     let fault = next_fault(&state, &method, params["chat_id"].as_i64());
+    if fault == Some(Fault::Hang) {
+        lock(&state.calls).push(Call {
+            method,
+            params,
+            status: 0,
+            at_ms: state.clock.now_ms(),
+        });
+        state.changed.notify_waiters();
+        return std::future::pending().await;
+    }
     let dropped = fault == Some(Fault::Drop);
     let at_ms = state.clock.now_ms();
     let response = match fault {
@@ -140,6 +150,7 @@ fn fault_response(fault: Fault) -> Response {
             "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>",
         )
             .into_response(),
+        Fault::Hang => error(500, "Internal Server Error", None),
         Fault::Drop => {
             // Promise a body and fail before sending it: the client sees the
             // connection close without a usable answer.

@@ -47,6 +47,9 @@ pub enum Fault {
     HtmlBadGateway,
     /// The connection is closed without an answer.
     Drop,
+    /// No answer at all: the call hangs until the client gives up (for
+    /// tests that kill telegate while a call is in flight).
+    Hang,
 }
 
 impl Fault {

@@ -343,3 +343,88 @@ async fn no_secret_or_message_text_reaches_the_logs_or_the_database_files() {
         }
     }
 }
+
+#[tokio::test]
+async fn killed_mid_send_and_restarted_it_loses_and_doubles_nothing() {
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    let calm = [9001, 9002, 9003, 9004];
+    let hung = 9005;
+    // The hung chat's first reply is in flight, unanswered, when the kill comes.
+    standin.fail_chat(hung, Fault::Hang);
+    let allowed = "9001,9002,9003,9004,9005";
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(&standin, dir.path(), &[("ALLOWED_CHAT_IDS", allowed)]);
+    let mut id = 0;
+    for round in 0..2 {
+        for chat in calm.iter().chain([&hung]) {
+            id += 1;
+            post(
+                &served.addr,
+                private_text(id, *chat, &format!("/start {round}")).to_string(),
+            )
+            .await;
+        }
+    }
+    standin
+        .wait_for(DEADLINE, |calls| {
+            calls
+                .iter()
+                .any(|c| c.params["chat_id"] == hung && c.status == 0)
+                .then_some(())
+        })
+        .await
+        .expect("the hung chat's reply is in flight");
+    // The calm chats' replies are confirmed in the database, not only
+    // received: nothing of theirs is between Telegram's answer and the commit.
+    let reads = telegate::store::open_reader(&dir.path().join("telegate.db"))
+        .await
+        .unwrap();
+    let confirmed = crate::support::eventually(|| async {
+        let sent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'sent' AND chat_id <> ?",
+        )
+        .bind(hung)
+        .fetch_one(&reads)
+        .await
+        .unwrap();
+        (sent == 8).then_some(())
+    })
+    .await;
+    reads.close().await;
+    assert!(confirmed.is_some(), "the calm chats' replies are confirmed");
+
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    standin.heal();
+    let mut served = serve(&standin, dir.path(), &[("ALLOWED_CHAT_IDS", allowed)]);
+    post(
+        &served.addr,
+        private_text(11, calm[0], "/start after").to_string(),
+    )
+    .await;
+    let per_chat = |calls: &[telegate::standin::Call]| {
+        let mut counts = std::collections::BTreeMap::new();
+        for c in calls
+            .iter()
+            .filter(|c| c.method == "sendMessage" && c.status == 200)
+        {
+            *counts
+                .entry(c.params["chat_id"].as_i64().unwrap())
+                .or_insert(0) += 1;
+        }
+        counts
+    };
+    standin
+        .wait_for(DEADLINE, |calls| {
+            let counts = per_chat(calls);
+            (counts.get(&hung) == Some(&2) && counts.get(&calm[0]) == Some(&3)).then_some(())
+        })
+        .await
+        .unwrap_or_else(|| panic!("not everything arrived: {:?}", per_chat(&standin.calls())));
+    let logs = stop(&mut served);
+    // Counted after the stop: nothing more came late.
+    let counts = per_chat(&standin.calls());
+    let expected: std::collections::BTreeMap<i64, i32> =
+        [(9001, 3), (9002, 2), (9003, 2), (9004, 2), (9005, 2)].into();
+    assert_eq!(counts, expected, "each reply exactly once; logs: {logs}");
+}
