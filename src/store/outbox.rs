@@ -109,6 +109,17 @@ pub async fn hold_chat(db: &Db, chat_id: i64, until: i64) -> sqlx::Result<()> {
     .map(|_| ())
 }
 
+/// Holds every pending call until `until` (a 429 of the overall limit).
+pub async fn hold_all(db: &Db, until: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = max(next_attempt_at, ?) WHERE status = 'pending'",
+    )
+    .bind(until)
+    .execute(db)
+    .await
+    .map(|_| ())
+}
+
 /// Confirms a call as sent; its parameters (message texts) are dropped.
 pub async fn mark_sent(db: &Db, id: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE outbox SET status = 'sent', sent_at = ?, params = '{}', attempts = attempts + 1 WHERE id = ?")

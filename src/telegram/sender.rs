@@ -196,12 +196,20 @@ async fn record_failure(
             seconds = wait.as_secs(),
             "429 from the Bot API; holding the chat"
         );
-        shared
+        let overall = shared
             .throttle
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .hold(call.chat_id, at);
-        outbox::hold_chat(&shared.db, call.chat_id, at).await?;
+            .hold(call.chat_id, at, now);
+        if overall {
+            tracing::warn!(
+                seconds = wait.as_secs(),
+                "429s in several chats: holding every chat"
+            );
+            outbox::hold_all(&shared.db, at).await?;
+        } else {
+            outbox::hold_chat(&shared.db, call.chat_id, at).await?;
+        }
     } else {
         tracing::warn!(id = call.id, method = %call.method, error = %error, "send failed; will retry");
     }

@@ -80,6 +80,10 @@ pub struct Throttle {
     chat_next: HashMap<i64, i64>,
     /// A 429's wait per chat: nothing goes to the chat before it.
     held_until: HashMap<i64, i64>,
+    /// A 429's wait for every chat (when the limit hit was the overall one).
+    all_held_until: i64,
+    /// The last 429: its chat and when it came.
+    last_429: Option<(i64, i64)>,
 }
 
 impl Throttle {
@@ -94,6 +98,8 @@ impl Throttle {
             global_next: 0,
             chat_next: HashMap::new(),
             held_until: HashMap::new(),
+            all_held_until: 0,
+            last_429: None,
         }
     }
 
@@ -103,7 +109,12 @@ impl Throttle {
     /// others) and the answer is when to ask again.
     pub fn reserve(&mut self, chat_id: i64, method: &str, now: i64) -> Slot {
         self.forget_the_past(now);
-        let held = self.held_until.get(&chat_id).copied().unwrap_or(0);
+        let held = self
+            .held_until
+            .get(&chat_id)
+            .copied()
+            .unwrap_or(0)
+            .max(self.all_held_until);
         let chat_next = if is_message(method) {
             self.chat_next.get(&chat_id).copied().unwrap_or(0)
         } else {
@@ -127,10 +138,21 @@ impl Throttle {
         Slot::At(slot)
     }
 
-    /// Holds every call to `chat_id` until `until` (after a 429).
-    pub fn hold(&mut self, chat_id: i64, until: i64) {
+    /// Holds every call to `chat_id` until `until` (after a 429). Telegram's
+    /// 429 does not say which limit was hit; 429s for two different chats
+    /// within a second mean the overall one, and then every chat waits.
+    /// Returns whether the hold is for every chat.
+    pub fn hold(&mut self, chat_id: i64, until: i64, now: i64) -> bool {
         let held = self.held_until.entry(chat_id).or_insert(until);
         *held = (*held).max(until);
+        let overall = self
+            .last_429
+            .is_some_and(|(chat, at)| chat != chat_id && now - at < 1000);
+        self.last_429 = Some((chat_id, now));
+        if overall {
+            self.all_held_until = self.all_held_until.max(until);
+        }
+        overall
     }
 
     fn forget_the_past(&mut self, now: i64) {
@@ -199,7 +221,7 @@ mod tests {
     #[test]
     fn a_hold_after_a_429_delays_everything_for_that_chat_only() {
         let mut t = Throttle::new(Limits::default());
-        t.hold(7, 5000);
+        assert!(!t.hold(7, 5000, 0));
         assert_eq!(t.reserve(7, "sendMessage", 0), Slot::AskAgainAt(5000));
         assert_eq!(t.reserve(7, "deleteMessage", 0), Slot::AskAgainAt(5000));
         assert_eq!(
@@ -208,6 +230,21 @@ mod tests {
             "other chats go on"
         );
         assert_eq!(take(&mut t, 7, "sendMessage", 0), 5000);
+    }
+
+    #[test]
+    fn too_many_requests_for_two_chats_within_a_second_hold_every_chat() {
+        let mut t = Throttle::new(Limits::default());
+        assert!(!t.hold(7, 3000, 0), "one chat's 429 holds that chat");
+        assert!(
+            t.hold(8, 4000, 500),
+            "a second chat's 429 soon after: the overall limit"
+        );
+        assert_eq!(t.reserve(9, "sendMessage", 600), Slot::AskAgainAt(4000));
+        assert!(
+            !t.hold(9, 9000, 5000),
+            "a lone 429 later is one chat's again"
+        );
     }
 
     #[test]

@@ -217,3 +217,41 @@ async fn a_reply_telegram_refuses_is_dead_lettered_and_audited() {
         "{status}"
     );
 }
+
+#[tokio::test]
+async fn too_many_requests_in_two_chats_hold_every_chat_until_the_wait_is_over() {
+    let app = TestApp::spawn_with(&[("ALLOWED_CHAT_IDS", "8101,8102,8103")]).await;
+    app.standin
+        .fail_next("sendMessage", Fault::too_many_requests(120));
+    app.standin
+        .fail_next("sendMessage", Fault::too_many_requests(120));
+    app.post_update(&private_text(1, 8101, "/ping")).await;
+    app.post_update(&private_text(2, 8102, "/ping")).await;
+    app.standin
+        .wait_for(DEADLINE, |calls| {
+            (calls.iter().filter(|c| c.status == 429).count() == 2).then_some(())
+        })
+        .await
+        .expect("two chats meet a 429");
+    app.post_update(&private_text(3, 8103, "/ping")).await;
+    app.wait_handled(3).await;
+    let early = app
+        .standin
+        .wait_for(Duration::from_millis(300), |calls| {
+            (total(calls) > 0).then_some(())
+        })
+        .await;
+    assert!(
+        early.is_none(),
+        "a third chat waits too: the overall limit was hit"
+    );
+    app.clock.advance(Duration::from_secs(121));
+    let calls = app
+        .standin
+        .wait_for(DEADLINE, |calls| {
+            (total(calls) >= 3).then(|| calls.to_vec())
+        })
+        .await
+        .expect("all three replies arrive after the wait");
+    assert!(delivered(&calls).values().all(|n| *n == 1));
+}
