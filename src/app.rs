@@ -37,7 +37,6 @@ use crate::{
         BotClient, register,
         register::WebhookStatus,
         sender::{Policy, Sender},
-        throttle::Limits,
     },
     worker::Worker,
 };
@@ -165,15 +164,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         db: db.clone(),
         client: client.clone(),
         wake: outbox_wake,
-        policy: Policy {
-            limits: Limits {
-                global_per_sec: config.rate_global_per_sec,
-                chat_per_sec: config.rate_chat_per_sec,
-                group_per_min: config.rate_group_per_min,
-            },
-            backoff: config.send_retry_backoff.clone().into(),
-            max_age: config.send_max_age,
-        },
+        policy: Policy::from_config(&config),
         clock: clock.clone(),
     };
     let background = vec![

@@ -25,7 +25,6 @@ use crate::{
         BotClient,
         compose::text_calls,
         sender::{Policy, Sender},
-        throttle::Limits,
     },
 };
 
@@ -144,15 +143,7 @@ async fn send_now(calls: &[NewCall], wait: Duration) -> anyhow::Result<()> {
         db: db.clone(),
         client: BotClient::new(&config.api_url, &config.bot_token)?,
         wake: Arc::new(Wake::new()),
-        policy: Policy {
-            limits: Limits {
-                global_per_sec: config.rate_global_per_sec,
-                chat_per_sec: config.rate_chat_per_sec,
-                group_per_min: config.rate_group_per_min,
-            },
-            backoff: config.send_retry_backoff.clone().into(),
-            max_age: config.send_max_age,
-        },
+        policy: Policy::from_config(&config),
         clock: Clock::system(),
     };
     let sending = tokio::spawn(sender.run(cancel.clone()));

@@ -18,6 +18,7 @@ use super::{
 };
 use crate::{
     clock::Clock,
+    config::Config,
     store::{
         Db,
         audit::{self, Decision, Entry},
@@ -36,6 +37,21 @@ pub struct Policy {
     pub backoff: Arc<[Duration]>,
     /// A call still failing after this long is given up on.
     pub max_age: Duration,
+}
+
+impl Policy {
+    /// RATE_*, SEND_RETRY_BACKOFF and SEND_MAX_AGE.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            limits: Limits {
+                global_per_sec: config.rate_global_per_sec,
+                chat_per_sec: config.rate_chat_per_sec,
+                group_per_min: config.rate_group_per_min,
+            },
+            backoff: config.send_retry_backoff.clone().into(),
+            max_age: config.send_max_age,
+        }
+    }
 }
 
 pub struct Sender {
