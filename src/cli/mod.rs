@@ -3,10 +3,12 @@
 //! `serve` runs).
 
 mod audit;
+mod backup;
 mod notify;
 mod outbox;
 mod totp;
 mod users;
+mod webhook;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -60,6 +62,18 @@ pub enum Command {
         #[command(flatten)]
         listing: outbox::Listing,
     },
+    /// Copy the database to PATH, consistently, also while serve runs. To
+    /// restore: stop serve, copy the backup over DATABASE_URL's file (and
+    /// delete its -wal and -shm files), start serve.
+    Backup {
+        /// The new file to write (never overwritten).
+        path: PathBuf,
+    },
+    /// The webhook as Telegram has it: info, set, delete.
+    Webhook {
+        #[command(subcommand)]
+        action: webhook::Action,
+    },
     /// Print a new TOTP secret, its otpauth:// URI and a QR code for an
     /// authenticator app; set TOTP_SECRET to it and restart.
     TotpSetup {
@@ -97,6 +111,8 @@ pub fn run(cli: Cli) -> ExitCode {
         } => runtime.block_on(audit::list(filter)),
         Command::Users { action } => runtime.block_on(users::run(action)),
         Command::TotpSetup { account } => totp::setup(&account),
+        Command::Backup { path } => runtime.block_on(backup::run(&path)),
+        Command::Webhook { action } => runtime.block_on(webhook::run(action)),
         Command::Notify(notification) => runtime.block_on(notify::run(notification)),
         Command::Outbox {
             action: None,

@@ -157,3 +157,93 @@ fn totp_setup_prints_a_working_secret_an_otpauth_uri_and_a_qr_code() {
         "a QR code drawn in blocks"
     );
 }
+
+#[tokio::test]
+async fn backup_copies_a_running_servers_database_consistently() {
+    let app = TestApp::spawn().await;
+    for id in 1..=3 {
+        app.say(id, crate::support::OWNER, "/ping").await;
+    }
+    app.wait_handled(3).await;
+    let copy = app.dir.path().join("backup.db");
+    let copy_arg = copy.display().to_string();
+    let (ok, out, err) = run(&app, &["backup", &copy_arg]);
+    assert!(ok, "{err}");
+    assert!(out.contains("backed up to"), "{out}");
+
+    // The copy holds the same rows, and its audit chain verifies.
+    let original: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    let backup = telegate::store::open(&copy).await.unwrap();
+    let copied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit")
+        .fetch_one(&backup)
+        .await
+        .unwrap();
+    let handled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE status = 'done'")
+        .fetch_one(&backup)
+        .await
+        .unwrap();
+    backup.close().await;
+    assert_eq!(copied, original);
+    assert_eq!(handled, 3);
+    let (mut verify, _dir) = telegate();
+    let output = verify
+        .env("DATABASE_URL", format!("sqlite:{copy_arg}"))
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let (ok, _, err) = run(&app, &["backup", &copy_arg]);
+    assert!(!ok && err.contains("exists already"), "{err}");
+}
+
+#[tokio::test]
+async fn webhook_set_info_and_delete_talk_to_the_bot_api() {
+    let app = TestApp::spawn().await;
+    let (ok, out, err) =
+        crate::support::run_telegate(&app, &["webhook", "delete", "--drop-pending"], "").await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        "webhook deleted, and the pending updates dropped"
+    );
+    assert!(app.standin.webhook().is_null());
+    let deleted = app.standin.successful("deleteWebhook").pop().unwrap();
+    assert_eq!(deleted["drop_pending_updates"], true);
+
+    let (ok, out, _) = crate::support::run_telegate(&app, &["webhook", "info"], "").await;
+    assert!(ok);
+    assert!(out.contains("URL:              (none)"), "{out}");
+    assert!(
+        out.contains("Matches WEBHOOK_URL: no: no webhook is set"),
+        "{out}"
+    );
+
+    let (ok, out, err) = crate::support::run_telegate(&app, &["webhook", "set"], "").await;
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        "webhook set to https://bot.example.org/telegram/webhook"
+    );
+    assert_eq!(
+        app.standin.webhook()["secret_token"],
+        crate::support::SECRET
+    );
+    let (_, out, _) = crate::support::run_telegate(&app, &["webhook", "info"], "").await;
+    assert!(
+        out.contains("Allowed updates:  message, my_chat_member"),
+        "{out}"
+    );
+    assert!(out.contains("Matches WEBHOOK_URL: yes"), "{out}");
+    assert!(
+        !out.contains(crate::support::SECRET),
+        "the secret is not shown"
+    );
+}

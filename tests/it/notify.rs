@@ -1,53 +1,12 @@
 //! `telegate notify` and `telegate outbox`: scripts queue messages for the
 //! running server, or send them at once when none runs.
 
-use std::{io::Write, process::Stdio};
-
 use telegate::standin::Fault;
 
-use crate::{
-    binary::telegate,
-    support::{DEADLINE, OWNER, TestApp, updates::private_text},
-};
+use crate::support::{DEADLINE, OWNER, TestApp, run_telegate, updates::private_text};
 
-/// Runs `telegate ARGS` with the app's configuration and `stdin`; returns
-/// (success, stdout, stderr). On a blocking thread: the stand-in runs on
-/// this test's runtime and must keep answering meanwhile.
 async fn run(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let vars = app.vars.clone();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let stdin = stdin.to_owned();
-    tokio::task::spawn_blocking(move || run_blocking(&vars, &args, &stdin))
-        .await
-        .unwrap()
-}
-
-fn run_blocking(
-    vars: &std::collections::HashMap<String, String>,
-    args: &[String],
-    stdin: &str,
-) -> (bool, String, String) {
-    let (mut command, _dir) = telegate();
-    let mut child = command
-        .envs(vars)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    run_telegate(app, args, stdin).await
 }
 
 #[tokio::test]

@@ -278,3 +278,44 @@ where
     };
     tokio::time::timeout(DEADLINE, polling).await.ok()
 }
+
+/// Runs `telegate ARGS` with the app's configuration and `stdin`; returns
+/// (success, stdout, stderr). On a blocking thread: the stand-in runs on
+/// this test's runtime and must keep answering meanwhile.
+pub async fn run_telegate(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let vars = app.vars.clone();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || run_blocking(&vars, &args, &stdin))
+        .await
+        .unwrap()
+}
+
+fn run_blocking(
+    vars: &std::collections::HashMap<String, String>,
+    args: &[String],
+    stdin: &str,
+) -> (bool, String, String) {
+    let (mut command, _dir) = crate::binary::telegate();
+    use std::{io::Write, process::Stdio};
+    let mut child = command
+        .envs(vars)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
