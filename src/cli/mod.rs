@@ -4,6 +4,7 @@
 
 mod audit;
 mod backup;
+mod check;
 mod notify;
 mod outbox;
 mod totp;
@@ -69,6 +70,10 @@ pub enum Command {
         /// The new file to write (never overwritten).
         path: PathBuf,
     },
+    /// Check the configuration without starting: every variable, .env's
+    /// mode and owner, the database, and the token (getMe) when the Bot API
+    /// can be reached. Exits 1 when a check fails.
+    Check,
     /// The webhook as Telegram has it: info, set, delete.
     Webhook {
         #[command(subcommand)]
@@ -112,6 +117,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Users { action } => runtime.block_on(users::run(action)),
         Command::TotpSetup { account } => totp::setup(&account),
         Command::Backup { path } => runtime.block_on(backup::run(&path)),
+        Command::Check => runtime.block_on(check::run()),
         Command::Webhook { action } => runtime.block_on(webhook::run(action)),
         Command::Notify(notification) => runtime.block_on(notify::run(notification)),
         Command::Outbox {

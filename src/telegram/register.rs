@@ -106,6 +106,15 @@ async fn register_once(
         .await
         .map_err(step("getMe"))?;
     identity.send_replace(Some(parse_identity(&me)));
+    // What Telegram had before: worth a line in the log when it differs.
+    match client.call("getWebhookInfo", &json!({})).await {
+        Ok(info) => {
+            for problem in drift(&info, config) {
+                tracing::warn!("{problem}");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "getWebhookInfo failed; registering anyway"),
+    }
     client
         .call("setWebhook", &webhook_params(config))
         .await
@@ -131,6 +140,39 @@ fn parse_identity(me: &Value) -> BotIdentity {
     }
 }
 
+/// How the webhook Telegram has differs from the configuration: a wrong
+/// URL, a backlog of pending updates, a recent delivery error.
+pub fn drift(info: &Value, config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    let url = info["url"].as_str().unwrap_or_default();
+    if url.is_empty() {
+        problems.push(format!(
+            "no webhook was set; setting {}",
+            config.webhook_url
+        ));
+    } else if url != config.webhook_url {
+        problems.push(format!(
+            "the webhook pointed at {url}, not WEBHOOK_URL; setting {}",
+            config.webhook_url
+        ));
+    }
+    let pending = info["pending_update_count"].as_i64().unwrap_or(0);
+    if pending > 0 {
+        problems.push(format!(
+            "Telegram holds {pending} pending update(s) for the bot"
+        ));
+    }
+    if let Some(message) = info["last_error_message"].as_str() {
+        let when = info["last_error_date"]
+            .as_i64()
+            .map_or_else(String::new, |d| {
+                format!(" at {} UTC", crate::timefmt::utc(d * 1000))
+            });
+        problems.push(format!("Telegram's last delivery error{when}: {message}"));
+    }
+    problems
+}
+
 /// setWebhook's parameters: the configured URL and secret, and only the
 /// update kinds the handlers use.
 pub fn webhook_params(config: &Config) -> Value {
@@ -154,5 +196,44 @@ fn commands_params(owner_tools: bool, chat: Option<i64>) -> Value {
             "scope": { "type": "chat", "chat_id": chat_id },
         }),
         None => json!({ "commands": commands }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        let vars = std::collections::HashMap::from([
+            (
+                "TELEGRAM_BOT_TOKEN",
+                "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX",
+            ),
+            ("WEBHOOK_URL", "https://bot.example.org/hook"),
+            ("WEBHOOK_SECRET", "secret"),
+            ("BOT_OWNER_ID", "1"),
+        ]);
+        Config::from_lookup(|k| vars.get(k).map(|v| (*v).to_owned())).unwrap()
+    }
+
+    #[test]
+    fn a_matching_webhook_has_no_drift() {
+        let info = json!({"url": "https://bot.example.org/hook", "pending_update_count": 0});
+        assert!(drift(&info, &config()).is_empty());
+    }
+
+    #[test]
+    fn a_wrong_url_a_backlog_and_a_delivery_error_are_each_named() {
+        let info = json!({
+            "url": "https://old.example.org/hook",
+            "pending_update_count": 12,
+            "last_error_date": 1_795_635_605,
+            "last_error_message": "Wrong response from the webhook: 502 Bad Gateway",
+        });
+        let problems = drift(&info, &config());
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("pointed at https://old.example.org/hook"));
+        assert!(problems[1].contains("12 pending update(s)"));
+        assert!(problems[2].contains("at 2026-11-25 19:40:05 UTC: Wrong response"));
     }
 }

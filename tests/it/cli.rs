@@ -247,3 +247,67 @@ async fn webhook_set_info_and_delete_talk_to_the_bot_api() {
         "the secret is not shown"
     );
 }
+
+#[tokio::test]
+async fn check_reports_each_problem_and_what_works() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn().await;
+    // A working directory with a readable-by-all .env: the check names it.
+    let (mut command, workdir) = telegate();
+    let dotenv = workdir.path().join(".env");
+    std::fs::write(&dotenv, "LOG_LEVEL=info\n").unwrap();
+    std::fs::set_permissions(&dotenv, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let vars = app.vars.clone();
+    let output =
+        tokio::task::spawn_blocking(move || command.envs(&vars).arg("check").output().unwrap())
+            .await
+            .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success());
+    assert!(out.contains("FAIL  .env has mode 644"), "{out}");
+    assert!(out.contains("ok    every variable is valid"), "{out}");
+    assert!(out.contains("opens and takes writes"), "{out}");
+    assert!(
+        out.contains("ok    the token works: this is @telegate_test_bot"),
+        "{out}"
+    );
+
+    std::fs::set_permissions(&dotenv, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (mut command, _other) = telegate();
+    let vars = app.vars.clone();
+    let dir = workdir.path().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        command
+            .current_dir(dir)
+            .envs(&vars)
+            .arg("check")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}");
+    assert!(out.contains("ok    .env has mode 600"), "{out}");
+
+    let (mut command, _other) = telegate();
+    let mut vars = app.vars.clone();
+    vars.insert(
+        "TELEGRAM_BOT_TOKEN".into(),
+        "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+    );
+    let output =
+        tokio::task::spawn_blocking(move || command.envs(&vars).arg("check").output().unwrap())
+            .await
+            .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success());
+    assert!(
+        out.contains("FAIL  the Bot API refused the token (401"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        "the token is not echoed"
+    );
+}

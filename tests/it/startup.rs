@@ -50,9 +50,12 @@ async fn startup_sets_the_webhook_with_url_and_secret_and_the_commands() {
         .calls()
         .iter()
         .map(|c| c.method.clone())
-        .take(3)
+        .take(4)
         .collect();
-    assert_eq!(order, ["getMe", "setWebhook", "setMyCommands"]);
+    assert_eq!(
+        order,
+        ["getMe", "getWebhookInfo", "setWebhook", "setMyCommands"]
+    );
 }
 
 #[tokio::test]

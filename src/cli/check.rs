@@ -1,0 +1,135 @@
+//! `telegate check`: the configuration, checked without starting. Every
+//! check prints a line; the exit status is 1 when one failed.
+
+use std::{os::unix::fs::PermissionsExt, path::Path, time::Duration};
+
+use serde_json::json;
+
+use crate::{
+    config::Config,
+    store,
+    telegram::{ApiError, BotClient},
+};
+
+/// One check's verdict.
+enum Verdict {
+    Ok(String),
+    Fail(String),
+    Skip(String),
+}
+
+pub async fn run() -> anyhow::Result<()> {
+    let mut verdicts = vec![dotenv_file(Path::new(".env"))];
+    match Config::from_env() {
+        Err(e) => verdicts.push(Verdict::Fail(e.to_string())),
+        Ok(config) => {
+            verdicts.push(Verdict::Ok(format!(
+                "every variable is valid (webhook {}, listening on {})",
+                config.webhook_url, config.listen_addr
+            )));
+            verdicts.push(database(&config.database_path).await);
+            verdicts.push(token(&config).await);
+        }
+    }
+    let mut failed = 0;
+    for verdict in verdicts {
+        match verdict {
+            Verdict::Ok(text) => println!("ok    {text}"),
+            Verdict::Skip(text) => println!("skip  {text}"),
+            Verdict::Fail(text) => {
+                failed += 1;
+                println!("FAIL  {text}");
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} check(s) failed (above)");
+    }
+    Ok(())
+}
+
+/// .env holds secrets: only its owner may read it, and the owner is the
+/// user telegate runs as.
+fn dotenv_file(path: &Path) -> Verdict {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Verdict::Skip("no .env here: the configuration comes from the environment".into());
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Verdict::Fail(format!(
+            ".env has mode {mode:03o}: others can read its secrets; run chmod 600 .env"
+        ));
+    }
+    use std::os::unix::fs::MetadataExt;
+    match current_uid() {
+        Some(uid) if uid != meta.uid() => Verdict::Fail(format!(
+            ".env belongs to uid {}, but telegate runs as uid {uid}; chown it to the service user",
+            meta.uid()
+        )),
+        _ => Verdict::Ok(format!(".env has mode {mode:03o} and belongs to this user")),
+    }
+}
+
+/// The real user id, from /proc (Linux); `None` elsewhere.
+fn current_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The database (or its directory) takes writes.
+async fn database(path: &Path) -> Verdict {
+    if !path.exists() {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        return match tempfile::tempfile_in(dir) {
+            Ok(_) => Verdict::Ok(format!(
+                "{} will be created in a writable directory",
+                path.display()
+            )),
+            Err(e) => Verdict::Fail(format!(
+                "{} does not exist and {} is not writable: {e}",
+                path.display(),
+                dir.display()
+            )),
+        };
+    }
+    let writable = async {
+        let db = store::open(path).await?;
+        // Takes the write lock (and gives it back) without changing anything.
+        let mut conn = db.acquire().await?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+        sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+        drop(conn);
+        db.close().await;
+        anyhow::Ok(())
+    };
+    match writable.await {
+        Ok(()) => Verdict::Ok(format!("{} opens and takes writes", path.display())),
+        Err(e) => Verdict::Fail(format!("{}: {e:#}", path.display())),
+    }
+}
+
+/// getMe with the token, when the Bot API can be reached.
+async fn token(config: &Config) -> Verdict {
+    let client = match BotClient::new(&config.api_url, &config.bot_token) {
+        Ok(client) => client,
+        Err(e) => return Verdict::Fail(format!("cannot build the Bot API client: {e}")),
+    };
+    let me = tokio::time::timeout(Duration::from_secs(10), client.call("getMe", &json!({}))).await;
+    match me {
+        Ok(Ok(me)) => Verdict::Ok(format!(
+            "the token works: this is @{}",
+            me["username"].as_str().unwrap_or("?")
+        )),
+        Ok(Err(ApiError::Api {
+            code, description, ..
+        })) => Verdict::Fail(format!(
+            "the Bot API refused the token ({code}: {description}); check TELEGRAM_BOT_TOKEN"
+        )),
+        Ok(Err(e)) => Verdict::Skip(format!("the Bot API is not reachable from here: {e}")),
+        Err(_) => Verdict::Skip("the Bot API did not answer within 10 s".into()),
+    }
+}
