@@ -4,6 +4,7 @@
 mod audit;
 mod binary;
 mod cli;
+mod deploy;
 mod dispatch;
 mod enrolment;
 mod flood;
