@@ -1,0 +1,270 @@
+//! nginx/telegate.conf in front of a real telegate, over real TLS: nginx
+//! from the distribution, a self-signed certificate made with openssl, both
+//! on unprivileged loopback ports (the config's ports, paths and addresses
+//! templated). Loopback addresses stand in for the internet: 127.0.0.1 is
+//! "Telegram", 127.0.0.2 is an address nginx denies, and 127.0.0.3 one that
+//! nginx admits but telegate's TELEGRAM_IP_RANGES does not.
+//!
+//! `.ci/run` installs nginx and sets TELEGATE_REQUIRE_NGINX=1, so CI fails
+//! without it; elsewhere the test says it was skipped when nginx is missing.
+
+use std::{
+    net::{IpAddr, TcpListener},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use frankenstein::reqwest::{Client, StatusCode};
+
+use crate::support::{OWNER, SECRET, TestApp, updates::private_text};
+
+const TELEGRAM: &str = "127.0.0.1";
+const DENIED: &str = "127.0.0.2";
+const OUT_OF_RANGE: &str = "127.0.0.3";
+
+struct Nginx {
+    child: Child,
+    https: u16,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nginx_installed() -> bool {
+    let found = Command::new("nginx").arg("-v").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("TELEGATE_REQUIRE_NGINX").is_none(),
+            "nginx is not installed (apt-get install nginx)"
+        );
+        eprintln!("skipped: nginx is not installed (CI installs it)");
+    }
+    found
+}
+
+fn port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// nginx/telegate.conf with this test's ports, paths and addresses.
+fn templated(dir: &Path, http: u16, https: u16, upstream: &str) -> String {
+    let conf = include_str!("../../nginx/telegate.conf");
+    let dir = dir.display();
+    conf.replace("listen 80;", &format!("listen 127.0.0.1:{http};"))
+        .replace("listen [::]:80;\n", "")
+        .replace(
+            "listen 443 ssl http2;",
+            &format!("listen 127.0.0.1:{https} ssl http2;"),
+        )
+        .replace("listen [::]:443 ssl http2;\n", "")
+        .replace("/etc/letsencrypt/live/bot.example.org", &dir.to_string())
+        .replace("/var/www/letsencrypt", &format!("{dir}/acme"))
+        .replace("http://127.0.0.1:8000", &format!("http://{upstream}"))
+        .replace(
+            "allow 149.154.160.0/20;\n        allow 91.108.4.0/22;",
+            &format!("allow {TELEGRAM};\n        allow {OUT_OF_RANGE};"),
+        )
+}
+
+fn main_conf(dir: &Path) -> String {
+    let d = dir.display();
+    format!(
+        "worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nuser root;\n\
+         events {{}}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n\
+         fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n\
+         include {d}/telegate.conf;\n}}\n"
+    )
+}
+
+fn self_signed_certificate(dir: &Path) {
+    let status = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=localhost"])
+        .arg("-keyout")
+        .arg(dir.join("privkey.pem"))
+        .arg("-out")
+        .arg(dir.join("fullchain.pem"))
+        .output()
+        .expect("openssl runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+/// Writes the config, checks it with `nginx -t`, and starts nginx.
+fn start_nginx(dir: &Path, upstream: &str) -> Nginx {
+    std::fs::create_dir_all(dir.join("acme")).unwrap();
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    self_signed_certificate(dir);
+    let (http, https) = (port(), port());
+    std::fs::write(
+        dir.join("telegate.conf"),
+        templated(dir, http, https, upstream),
+    )
+    .unwrap();
+    std::fs::write(dir.join("nginx.conf"), main_conf(dir)).unwrap();
+    let conf = dir.join("nginx.conf");
+    let test = Command::new("nginx")
+        .arg("-t")
+        .arg("-c")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert!(
+        test.status.success(),
+        "nginx -t: {}",
+        String::from_utf8_lossy(&test.stderr)
+    );
+    // One process (no workers to outlive it), logging to its error_log file.
+    let child = Command::new("nginx")
+        .arg("-c")
+        .arg(&conf)
+        .args(["-g", "daemon off; master_process off;"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Nginx { child, https }
+}
+
+/// An HTTPS client whose connections come from `source`.
+fn client_from(source: &str) -> Client {
+    Client::builder()
+        .local_address(source.parse::<IpAddr>().unwrap())
+        .danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// Waits until nginx answers on its TLS port (it starts in the background).
+async fn until_up(nginx: &Nginx) {
+    let client = client_from(TELEGRAM);
+    let url = format!("https://localhost:{}/", nginx.https);
+    let up =
+        crate::support::eventually(|| async { client.get(&url).send().await.ok().map(|_| ()) })
+            .await;
+    assert!(up.is_some(), "nginx did not come up");
+}
+
+#[tokio::test]
+async fn nginx_in_front_admits_telegram_only_and_keeps_the_client_address_honest() {
+    if !nginx_installed() {
+        return;
+    }
+    let app = TestApp::spawn_with(&[
+        ("TELEGRAM_IP_RANGES", "127.0.0.1/32"),
+        ("TRUSTED_PROXIES", "127.0.0.1/32"),
+    ])
+    .await;
+    let upstream = app.url("").trim_start_matches("http://").to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = start_nginx(dir.path(), &upstream);
+    until_up(&nginx).await;
+    let base = format!("https://localhost:{}", nginx.https);
+    let hook = format!("{base}/telegram/webhook");
+    let post = |from: &str, secret: &str, update: serde_json::Value, spoof: Option<&str>| {
+        let mut request = client_from(from)
+            .post(&hook)
+            .header("x-telegram-bot-api-secret-token", secret)
+            .header("content-type", "application/json")
+            .body(update.to_string());
+        if let Some(address) = spoof {
+            request = request
+                .header("x-forwarded-for", address)
+                .header("x-real-ip", address);
+        }
+        request.send()
+    };
+
+    let ok = post(TELEGRAM, SECRET, private_text(1, OWNER, "/ping"), None)
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK, "a valid update through nginx");
+    assert_eq!(app.wait_texts_to(OWNER, 1).await, ["pong"]);
+
+    let denied = post(DENIED, SECRET, private_text(2, OWNER, "/ping"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        denied.status(),
+        StatusCode::FORBIDDEN,
+        "nginx denies other addresses"
+    );
+
+    let wrong = post(
+        TELEGRAM,
+        "wrong-secret",
+        private_text(3, OWNER, "/ping"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        wrong.status(),
+        StatusCode::UNAUTHORIZED,
+        "telegate's 401 comes through"
+    );
+
+    let spoofed = post(
+        OUT_OF_RANGE,
+        SECRET,
+        private_text(4, OWNER, "/ping"),
+        Some(TELEGRAM),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        spoofed.status(),
+        StatusCode::FORBIDDEN,
+        "a client-sent X-Forwarded-For / X-Real-IP is replaced by nginx, so telegate sees the real address"
+    );
+    assert_eq!(
+        app.inbox_status(4).await,
+        None,
+        "the spoofed update was not stored"
+    );
+
+    let health = client_from(TELEGRAM)
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK, "/health from loopback");
+    let health = client_from(DENIED)
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        health.status(),
+        StatusCode::FORBIDDEN,
+        "/health from elsewhere"
+    );
+
+    let other = client_from(TELEGRAM)
+        .get(format!("{base}/admin"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.status(),
+        StatusCode::NOT_FOUND,
+        "everything else is 404"
+    );
+}
