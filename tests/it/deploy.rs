@@ -43,3 +43,90 @@ fn the_systemd_units_exposure_is_low() {
     // The README records the figure; keep it at "OK" (below 2.0 of 10).
     assert!(score < 2.0, "exposure {score}: {text}");
 }
+
+#[test]
+fn the_backup_service_and_timer_pass_systemd_analyze_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (name, text) in [
+        (
+            "telegate-backup.service",
+            include_str!("../../deploy/telegate-backup.service"),
+        ),
+        (
+            "telegate-backup.timer",
+            include_str!("../../deploy/telegate-backup.timer"),
+        ),
+    ] {
+        let path = dir.path().join(name);
+        let text = text.replace("/usr/local/bin/telegate", env!("CARGO_BIN_EXE_telegate"));
+        std::fs::write(&path, text).unwrap();
+        paths.push(path.display().to_string());
+    }
+    let args: Vec<&str> = std::iter::once("verify")
+        .chain(paths.iter().map(String::as_str))
+        .collect();
+    let output = systemd_analyze(&args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stderr.trim().is_empty(),
+        "{stderr}"
+    );
+}
+
+fn install(args: &[&str]) -> std::process::Output {
+    Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/install.sh"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn install_sh_dry_run_prints_every_step_and_changes_nothing() {
+    let output = install(&[
+        "--dry-run",
+        "--domain",
+        "bot.example.net",
+        "--email",
+        "ops@example.net",
+        "--binary",
+        env!("CARGO_BIN_EXE_telegate"),
+    ]);
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for step in [
+        "+ install -d -m 700 -o telegate -g telegate /var/lib/telegate",
+        "/usr/local/bin/telegate",
+        "/etc/systemd/system/telegate.service",
+        "/etc/systemd/system/telegate-backup.timer",
+        "/etc/logrotate.d/telegate",
+        "+ nginx -t",
+        "+ certbot certonly --webroot -w /var/www/letsencrypt -d bot.example.net --email ops@example.net",
+        "--deploy-hook systemctl reload nginx",
+        "+ systemctl enable --now telegate-backup.timer",
+    ] {
+        assert!(out.contains(step), "missing {step:?} in:\n{out}");
+    }
+    let env_file = std::path::Path::new("/etc/telegate/telegate.env");
+    if env_file.exists() {
+        assert!(out.contains("keeping /etc/telegate/telegate.env"), "{out}");
+    } else {
+        assert!(
+            out.contains("+ write /etc/telegate/telegate.env (mode 600, owner telegate:telegate)"),
+            "{out}"
+        );
+        assert!(!env_file.exists(), "a dry run writes nothing");
+    }
+}
+
+#[test]
+fn install_sh_without_a_domain_shows_its_usage() {
+    let output = install(&["--dry-run", "--email", "ops@example.net"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("usage:"));
+}

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Installs telegate on Debian or Ubuntu, from a clone of its repository:
+# service user, directories, binary, systemd units, /etc/telegate/telegate.env
+# (mode 600, never overwritten), the nginx site, a Let's Encrypt certificate
+# (webroot, with a deploy hook that reloads nginx), then enables and starts
+# it all. Safe to run again. --dry-run prints every step instead of doing it.
+#
+#   sudo deploy/install.sh --domain bot.example.org --email you@example.org \
+#        [--binary target/release/telegate] [--dry-run]
+set -euo pipefail
+
+usage() {
+  echo "usage: $0 --domain DOMAIN --email EMAIL [--binary PATH] [--dry-run]" >&2
+  exit 2
+}
+
+domain="" email="" binary="target/release/telegate" dry_run=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --domain) domain="${2:-}"; shift 2 ;;
+    --email) email="${2:-}"; shift 2 ;;
+    --binary) binary="${2:-}"; shift 2 ;;
+    --dry-run) dry_run=1; shift ;;
+    *) usage ;;
+  esac
+done
+[ -n "$domain" ] && [ -n "$email" ] || usage
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+[ -x "$binary" ] || { echo "no telegate binary at $binary: run cargo build --release first" >&2; exit 1; }
+if [ "$dry_run" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
+  echo "run it as root (sudo), or with --dry-run to see the steps" >&2
+  exit 1
+fi
+
+# Runs a step, or prints it under --dry-run.
+run() {
+  if [ "$dry_run" -eq 1 ]; then
+    printf '+ %s\n' "$*"
+  else
+    "$@"
+  fi
+}
+
+# Writes stdin to a file (mode and owner given), or says so under --dry-run.
+write() {
+  local path="$1" mode="$2" owner="$3"
+  if [ "$dry_run" -eq 1 ]; then
+    printf '+ write %s (mode %s, owner %s)\n' "$path" "$mode" "$owner"
+    cat >/dev/null
+  else
+    install -m "$mode" -o "${owner%:*}" -g "${owner#*:}" /dev/stdin "$path"
+  fi
+}
+
+echo "== packages"
+missing=()
+for pkg in nginx certbot; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  run apt-get update
+  run apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+echo "== user and directories"
+id telegate >/dev/null 2>&1 ||
+  run useradd --system --home-dir /var/lib/telegate --shell /usr/sbin/nologin telegate
+run install -d -m 700 -o telegate -g telegate /var/lib/telegate
+run install -d -m 750 -o root -g telegate /etc/telegate
+run install -d -m 755 /var/www/letsencrypt
+
+echo "== binary and systemd units"
+run install -m 755 "$binary" /usr/local/bin/telegate
+for unit in telegate.service telegate-backup.service telegate-backup.timer; do
+  run install -m 644 "$repo/deploy/$unit" "/etc/systemd/system/$unit"
+done
+run install -m 644 "$repo/deploy/logrotate/telegate" /etc/logrotate.d/telegate
+
+echo "== configuration"
+if [ -e /etc/telegate/telegate.env ]; then
+  echo "keeping /etc/telegate/telegate.env (never overwritten)"
+else
+  sed -e "s|^WEBHOOK_URL=.*|WEBHOOK_URL=https://$domain/telegram/webhook|" \
+      -e "s|^DATABASE_URL=.*|DATABASE_URL=sqlite:/var/lib/telegate/telegate.db|" \
+      "$repo/.env.example" | write /etc/telegate/telegate.env 600 telegate:telegate
+  echo "fill in /etc/telegate/telegate.env (token, secret, owner) before the service can start"
+fi
+
+echo "== nginx and the certificate"
+site=/etc/nginx/sites-available/telegate.conf
+if [ ! -e "/etc/letsencrypt/live/$domain/fullchain.pem" ]; then
+  # Port 80 alone first: certbot's http-01 challenge needs it, and the full
+  # site cannot load before its certificate exists.
+  sed -n '/^server {/,/^}/p' "$repo/nginx/telegate.conf" | sed -n '1,/^}/p' |
+    sed "s/bot.example.org/$domain/g" | write "$site" 644 root:root
+  run ln -sf "$site" /etc/nginx/sites-enabled/telegate.conf
+  run nginx -t
+  run systemctl reload nginx
+  run certbot certonly --webroot -w /var/www/letsencrypt -d "$domain" \
+    --email "$email" --agree-tos --non-interactive \
+    --deploy-hook "systemctl reload nginx"
+fi
+sed "s/bot.example.org/$domain/g" "$repo/nginx/telegate.conf" | write "$site" 644 root:root
+run ln -sf "$site" /etc/nginx/sites-enabled/telegate.conf
+run nginx -t
+run systemctl reload nginx
+
+echo "== start"
+run systemctl daemon-reload
+run systemctl enable --now telegate-backup.timer
+if grep -q 'replace-with' /etc/telegate/telegate.env 2>/dev/null; then
+  echo "not starting telegate yet: /etc/telegate/telegate.env still has placeholders"
+  run systemctl enable telegate
+else
+  run systemctl enable --now telegate
+  run systemctl restart telegate
+fi
+echo "done. Check the configuration as the service sees it with:"
+echo "  sudo systemd-run --pty --uid=telegate -p EnvironmentFile=/etc/telegate/telegate.env -p WorkingDirectory=/var/lib/telegate /usr/local/bin/telegate check"
+echo "and follow the log with: journalctl -u telegate -f"
