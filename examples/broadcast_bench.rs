@@ -78,6 +78,7 @@ async fn run(chats: usize) -> anyhow::Result<(f64, usize)> {
             max_age: Duration::from_secs(3600),
         },
         clock: clock.clone(),
+        metrics: telegate::metrics::Metrics::default(),
     };
     let cancel = CancellationToken::new();
     let started = clock.now_ms();

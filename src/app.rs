@@ -28,6 +28,7 @@ use crate::{
     housekeeping::Housekeeping,
     http::{AppState, build_app},
     ingest::Ingest,
+    metrics::Metrics,
     store::{
         self, Db,
         audit::{self, Decision, Entry},
@@ -49,6 +50,7 @@ pub struct Running {
     /// Released when the server is gone.
     _lock: SenderLock,
     addr: SocketAddr,
+    metrics_addr: SocketAddr,
     db: Db,
     reads: Db,
     cancel: CancellationToken,
@@ -61,6 +63,11 @@ impl Running {
     /// The address the HTTP server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address GET /metrics is served on.
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_addr
     }
 
     pub fn db(&self) -> &Db {
@@ -105,6 +112,11 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         .await
         .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.listen_addr))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = TcpListener::bind(config.metrics_addr)
+        .await
+        .with_context(|| format!("cannot listen on METRICS_ADDR={}", config.metrics_addr))?;
+    let metrics_addr = metrics_listener.local_addr()?;
+    let metrics = Metrics::default();
     let client = BotClient::new(&config.api_url, &config.bot_token)?;
     let cancel = CancellationToken::new();
     let (inbox_wake, outbox_wake) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
@@ -119,6 +131,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         trusted_proxies: config.trusted_proxies.clone().into(),
         telegram_ranges: config.telegram_ranges.clone().into(),
         webhook: webhook_status.clone(),
+        metrics: metrics.clone(),
     };
     let app = build_app(state, &config.webhook_path);
     let server = tokio::spawn({
@@ -147,6 +160,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         step_up: step_up(&config)?,
         clock: clock.clone(),
         flood: Flood::new(config.inbound_limit_per_min),
+        metrics: metrics.clone(),
         identity,
         started: Instant::now(),
         outbox_wake: outbox_wake.clone(),
@@ -166,8 +180,22 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         wake: outbox_wake,
         policy: Policy::from_config(&config),
         clock: clock.clone(),
+        metrics: metrics.clone(),
     };
+    let metrics_server = tokio::spawn({
+        let stop = cancel.clone();
+        let app = crate::metrics::router(metrics, reads.clone());
+        async move {
+            let served = axum::serve(metrics_listener, app)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the metrics server stopped");
+            }
+        }
+    });
     let background = vec![
+        metrics_server,
         tokio::spawn(register::run(
             client,
             config.clone(),
@@ -179,10 +207,11 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         tokio::spawn(sender.run(cancel.clone())),
         tokio::spawn(housekeeping.run(cancel.clone())),
     ];
-    tracing::info!(%addr, path = %config.webhook_path, version = env!("CARGO_PKG_VERSION"), "telegate is listening");
+    tracing::info!(%addr, %metrics_addr, path = %config.webhook_path, version = env!("CARGO_PKG_VERSION"), "telegate is listening");
     Ok(Running {
         _lock: lock,
         addr,
+        metrics_addr,
         db,
         reads,
         cancel,

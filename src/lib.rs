@@ -15,6 +15,7 @@ pub mod housekeeping;
 pub mod http;
 pub mod ingest;
 pub mod logging;
+pub mod metrics;
 pub mod sandbox;
 pub mod standin;
 pub mod store;

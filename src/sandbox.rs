@@ -58,6 +58,7 @@ pub async fn run(database: Option<PathBuf>) -> anyhow::Result<()> {
         ),
         ("WEBHOOK_SECRET", secret.clone()),
         ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+        ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
         ("DATABASE_URL", format!("sqlite:{}", database.display())),
         ("BOT_OWNER_ID", OWNER_ID.to_string()),
         ("ENROLLMENT_PASSCODE", PASSCODE.to_owned()),

@@ -135,6 +135,7 @@ fn telegate_command(
         )
         .env("WEBHOOK_SECRET", SECRET)
         .env("LISTEN_ADDR", addr.to_string())
+        .env("METRICS_ADDR", "127.0.0.1:0")
         .env(
             "DATABASE_URL",
             format!("sqlite:{}", dir.join("bench.db").display()),

@@ -54,6 +54,7 @@ pub struct Dispatcher {
     pub step_up: StepUp,
     pub clock: Clock,
     pub flood: flood::Flood,
+    pub metrics: crate::metrics::Metrics,
     pub identity: watch::Receiver<Option<BotIdentity>>,
     pub started: Instant,
     /// Signalled when replies are queued.
@@ -173,6 +174,13 @@ impl Dispatcher {
         if !handled.calls.is_empty() {
             self.outbox_wake.notify_one();
         }
+        self.metrics.count(
+            "telegate_updates_total",
+            &[
+                ("kind", &handled.entry.kind),
+                ("decision", handled.entry.decision.as_str()),
+            ],
+        );
         Ok(())
     }
 

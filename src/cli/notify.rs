@@ -145,6 +145,7 @@ async fn send_now(calls: &[NewCall], wait: Duration) -> anyhow::Result<()> {
         wake: Arc::new(Wake::new()),
         policy: Policy::from_config(&config),
         clock: Clock::system(),
+        metrics: crate::metrics::Metrics::default(),
     };
     let sending = tokio::spawn(sender.run(cancel.clone()));
     let outcome = tokio::time::timeout(wait, until_all_settled(&db, &ids)).await;

@@ -34,6 +34,8 @@ pub struct Config {
     pub webhook_secret: Secret,
     pub webhook_max_connections: u8,
     pub listen_addr: SocketAddr,
+    /// Where GET /metrics is served (Prometheus text).
+    pub metrics_addr: SocketAddr,
     pub database_path: PathBuf,
     pub owner_id: i64,
     pub allowed_chat_ids: Vec<i64>,
@@ -152,6 +154,7 @@ impl Config {
         let webhook_secret = r.webhook_secret("WEBHOOK_SECRET");
         let webhook_max_connections = r.int_in("WEBHOOK_MAX_CONNECTIONS", 40, 1..=100);
         let listen_addr = r.socket_addr("LISTEN_ADDR", "127.0.0.1:8000");
+        let metrics_addr = r.socket_addr("METRICS_ADDR", "127.0.0.1:9464");
         let database_path = r.sqlite_path("DATABASE_URL", DEFAULT_DATABASE_URL);
         let owner_id = r.user_id("BOT_OWNER_ID");
         let allowed_chat_ids = r.id_list("ALLOWED_CHAT_IDS");
@@ -185,6 +188,7 @@ impl Config {
             webhook_secret: webhook_secret.expect("checked"),
             webhook_max_connections: webhook_max_connections.expect("checked"),
             listen_addr: listen_addr.expect("checked"),
+            metrics_addr: metrics_addr.expect("checked"),
             database_path: database_path.expect("checked"),
             owner_id: owner_id.expect("checked"),
             allowed_chat_ids: allowed_chat_ids.expect("checked"),

@@ -23,7 +23,9 @@ use tower_http::{
     sensitive_headers::SetSensitiveRequestHeadersLayer, timeout::TimeoutLayer, trace::TraceLayer,
 };
 
-use crate::{config::Secret, ingest::Ingest, store::Db, telegram::register::WebhookStatus};
+use crate::{
+    config::Secret, ingest::Ingest, metrics::Metrics, store::Db, telegram::register::WebhookStatus,
+};
 
 pub use error::WebhookError;
 pub use middleware::client_ip::client_address;
@@ -42,6 +44,7 @@ pub struct AppState {
     pub trusted_proxies: Arc<[IpNet]>,
     pub telegram_ranges: Arc<[IpNet]>,
     pub webhook: Arc<WebhookStatus>,
+    pub metrics: Metrics,
 }
 
 /// The router: the webhook on `webhook_path`, /health, and 404 for the rest.
@@ -61,7 +64,9 @@ pub fn build_app(state: AppState, webhook_path: &str) -> Router {
             state.clone(),
             middleware::secret_token::require,
         ));
-    let webhook: MethodRouter<AppState> = post(webhook::receive).layer(guards);
+    let webhook: MethodRouter<AppState> = post(webhook::receive)
+        .layer(guards)
+        .layer(from_fn_with_state(state.clone(), measure));
     Router::new()
         .route(webhook_path, webhook)
         .route("/health", get(health::health))
@@ -75,4 +80,30 @@ pub fn build_app(state: AppState, webhook_path: &str) -> Router {
             HeaderName::from_static(SECRET_HEADER),
         ]))
         .with_state(state)
+}
+
+/// Counts each webhook answer by outcome and times it.
+async fn measure(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let outcome = match response.status().as_u16() {
+        200 => "ok",
+        400 => "bad_json",
+        401 => "wrong_secret",
+        403 => "address_not_allowed",
+        413 => "too_large",
+        503 => "not_stored",
+        _ => "other",
+    };
+    state
+        .metrics
+        .count("telegate_webhook_requests_total", &[("outcome", outcome)]);
+    if outcome == "ok" {
+        state.metrics.observe_ack(started.elapsed());
+    }
+    response
 }

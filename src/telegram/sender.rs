@@ -19,6 +19,7 @@ use super::{
 use crate::{
     clock::Clock,
     config::Config,
+    metrics::Metrics,
     store::{
         Db,
         audit::{self, Decision, Entry},
@@ -61,6 +62,7 @@ pub struct Sender {
     pub wake: Arc<Notify>,
     pub policy: Policy,
     pub clock: Clock,
+    pub metrics: Metrics,
 }
 
 /// What the lanes share.
@@ -69,6 +71,7 @@ struct Shared {
     client: BotClient,
     policy: Policy,
     clock: Clock,
+    metrics: Metrics,
     throttle: Mutex<Throttle>,
 }
 
@@ -81,6 +84,7 @@ impl Sender {
             client: self.client,
             policy: self.policy,
             clock: self.clock,
+            metrics: self.metrics,
         });
         let mut busy: HashSet<i64> = HashSet::new();
         let mut lanes: JoinSet<i64> = JoinSet::new();
@@ -173,6 +177,15 @@ async fn run_lane(shared: Arc<Shared>, first: QueuedCall, cancel: CancellationTo
 async fn send_one(shared: &Shared, call: &QueuedCall) -> bool {
     let params: Value = serde_json::from_str(&call.params).unwrap_or(Value::Null);
     let result = shared.client.call(&call.method, &params).await;
+    let outcome = match &result {
+        Ok(_) => "ok".to_owned(),
+        Err(ApiError::Api { code, .. }) => code.to_string(),
+        Err(ApiError::Transport(_)) => "network".to_owned(),
+    };
+    shared.metrics.count(
+        "telegate_bot_api_calls_total",
+        &[("method", &call.method), ("result", &outcome)],
+    );
     let now = shared.clock.now_ms();
     let (sent, stored) = match result {
         Ok(_) => (true, outbox::mark_sent(&shared.db, call.id).await),
@@ -193,6 +206,7 @@ async fn record_failure(
     let (at, reason) = plan_retry(call, error, &shared.policy, now);
     let Some(at) = at else {
         tracing::error!(id = call.id, method = %call.method, error = %error, "send failed for good; kept as a dead letter");
+        shared.metrics.count("telegate_dead_letters_total", &[]);
         outbox::mark_dead(&shared.db, call.id, &reason).await?;
         let entry = Entry {
             chat_id: Some(call.chat_id),
@@ -206,7 +220,11 @@ async fn record_failure(
         };
         return audit::record(&shared.db, &entry).await;
     };
+    shared.metrics.count("telegate_send_retries_total", &[]);
     if let Some(wait) = error.retry_after() {
+        shared
+            .metrics
+            .count("telegate_too_many_requests_total", &[]);
         tracing::warn!(
             chat = call.chat_id,
             seconds = wait.as_secs(),

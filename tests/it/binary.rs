@@ -154,6 +154,7 @@ fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Se
         // Port 0: the address it got is read from its log (a port picked
         // here could be taken by another test before telegate binds it).
         .env("LISTEN_ADDR", "127.0.0.1:0")
+        .env("METRICS_ADDR", "127.0.0.1:0")
         .env("DATABASE_URL", "sqlite:telegate.db")
         .env("SEND_RETRY_BACKOFF", "20ms")
         .env("LOG_LEVEL", "trace")

@@ -9,6 +9,7 @@ mod dispatch;
 mod enrolment;
 mod flood;
 mod health;
+mod metrics;
 mod nginx;
 mod notify;
 mod outbound;

@@ -66,6 +66,7 @@ impl TestApp {
             ),
             ("WEBHOOK_SECRET", SECRET.to_owned()),
             ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+            ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
             (
                 "DATABASE_URL",
                 format!("sqlite:{}", dir.path().join("telegate.db").display()),
@@ -126,6 +127,19 @@ impl TestApp {
 
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("telegate.db")
+    }
+
+    /// GET /metrics, as text.
+    pub async fn metrics(&self) -> String {
+        let url = format!("http://{}/metrics", self.running().metrics_addr());
+        self.http
+            .get(url)
+            .send()
+            .await
+            .expect("metrics answer")
+            .text()
+            .await
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

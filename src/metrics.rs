@@ -1,0 +1,207 @@
+//! Counters and a latency histogram in Prometheus' text format, served on
+//! METRICS_ADDR (loopback by default) apart from the webhook.
+
+use std::{
+    collections::BTreeMap,
+    fmt::Write,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
+
+use crate::store::{Db, inbox, outbox};
+
+/// Upper bounds of the webhook's acknowledgement latency buckets, in seconds.
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+/// The process's metrics; clones share them.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// (name, labels) → count; labels already rendered as `a="x",b="y"`.
+    counters: BTreeMap<(&'static str, String), u64>,
+    ack_buckets: [u64; BUCKETS.len()],
+    ack_count: u64,
+    ack_sum: f64,
+}
+
+/// What each counter means, for the HELP lines.
+const HELP: &[(&str, &str)] = &[
+    (
+        "telegate_webhook_requests_total",
+        "Webhook requests by answer: ok, or the reason for refusing.",
+    ),
+    (
+        "telegate_updates_total",
+        "Updates handled, by kind and decision.",
+    ),
+    (
+        "telegate_bot_api_calls_total",
+        "Bot API calls made by the sender, by method and result.",
+    ),
+    (
+        "telegate_send_retries_total",
+        "Sends scheduled for another attempt.",
+    ),
+    (
+        "telegate_too_many_requests_total",
+        "429 answers from the Bot API.",
+    ),
+    ("telegate_dead_letters_total", "Calls given up on."),
+];
+
+impl Metrics {
+    /// Adds one to a counter. `labels` are (name, value) pairs.
+    pub fn count(&self, name: &'static str, labels: &[(&str, &str)]) {
+        let rendered = labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+            .collect::<Vec<_>>()
+            .join(",");
+        *self.lock().counters.entry((name, rendered)).or_insert(0) += 1;
+    }
+
+    /// Records how long the webhook took to answer.
+    pub fn observe_ack(&self, took: Duration) {
+        let seconds = took.as_secs_f64();
+        let mut inner = self.lock();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if seconds <= *bound {
+                inner.ack_buckets[i] += 1;
+            }
+        }
+        inner.ack_count += 1;
+        inner.ack_sum += seconds;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Everything in Prometheus' text format, with the queue depths read now.
+    pub fn render(&self, inbox_depth: i64, outbox_depth: i64, dead: i64) -> String {
+        let inner = self.lock();
+        let mut out = String::new();
+        let mut last = "";
+        for ((name, labels), value) in &inner.counters {
+            if *name != last {
+                let help = HELP.iter().find(|(n, _)| n == name).map_or("", |(_, h)| h);
+                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+                last = name;
+            }
+            if labels.is_empty() {
+                let _ = writeln!(out, "{name} {value}");
+            } else {
+                let _ = writeln!(out, "{name}{{{labels}}} {value}");
+            }
+        }
+        let ack = "telegate_webhook_ack_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {ack} Time from request to acknowledgement.\n# TYPE {ack} histogram"
+        );
+        for (bound, count) in BUCKETS.iter().zip(inner.ack_buckets) {
+            let _ = writeln!(out, "{ack}_bucket{{le=\"{bound}\"}} {count}");
+        }
+        let _ = writeln!(out, "{ack}_bucket{{le=\"+Inf\"}} {}", inner.ack_count);
+        let _ = writeln!(
+            out,
+            "{ack}_sum {}\n{ack}_count {}",
+            inner.ack_sum, inner.ack_count
+        );
+        for (name, help, value) in [
+            (
+                "telegate_inbox_pending",
+                "Updates stored and not yet handled.",
+                inbox_depth,
+            ),
+            (
+                "telegate_outbox_pending",
+                "Calls waiting to be sent.",
+                outbox_depth,
+            ),
+            (
+                "telegate_outbox_dead",
+                "Calls given up on, kept as dead letters.",
+                dead,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
+        out
+    }
+}
+
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// GET /metrics, and nothing else.
+pub fn router(metrics: Metrics, db: Db) -> Router {
+    Router::new()
+        .route("/metrics", get(scrape))
+        .with_state((metrics, db))
+}
+
+async fn scrape(State((metrics, db)): State<(Metrics, Db)>) -> impl IntoResponse {
+    let depth = async {
+        Ok::<_, sqlx::Error>((
+            inbox::count_pending(&db).await?,
+            outbox::count_pending(&db).await?,
+            outbox::count_dead(&db).await?,
+        ))
+    };
+    let (inbox, outbox, dead) = depth.await.unwrap_or((-1, -1, -1));
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics.render(inbox, outbox, dead),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_and_the_histogram_render_as_prometheus_text() {
+        let m = Metrics::default();
+        m.count(
+            "telegate_updates_total",
+            &[("kind", "message"), ("decision", "allowed")],
+        );
+        m.count(
+            "telegate_updates_total",
+            &[("kind", "message"), ("decision", "allowed")],
+        );
+        m.observe_ack(Duration::from_millis(3));
+        let text = m.render(1, 2, 0);
+        assert!(
+            text.contains("telegate_updates_total{kind=\"message\",decision=\"allowed\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("telegate_webhook_ack_seconds_bucket{le=\"0.001\"} 0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("telegate_webhook_ack_seconds_bucket{le=\"0.005\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("telegate_webhook_ack_seconds_count 1"),
+            "{text}"
+        );
+        assert!(text.contains("telegate_outbox_pending 2"), "{text}");
+    }
+}
