@@ -248,22 +248,34 @@ async fn webhook_set_info_and_delete_talk_to_the_bot_api() {
     );
 }
 
+/// `telegate check` in `dir` with `vars`, off the test's runtime (the
+/// stand-in must keep answering getMe); returns (success, stdout).
+async fn check_in(
+    dir: &std::path::Path,
+    vars: std::collections::HashMap<String, String>,
+) -> (bool, String) {
+    let (mut command, _empty) = telegate();
+    command.current_dir(dir).envs(&vars).arg("check");
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
 #[tokio::test]
 async fn check_reports_each_problem_and_what_works() {
     use std::os::unix::fs::PermissionsExt;
     let app = TestApp::spawn().await;
     // A working directory with a readable-by-all .env: the check names it.
-    let (mut command, workdir) = telegate();
+    let workdir = tempfile::tempdir().unwrap();
     let dotenv = workdir.path().join(".env");
     std::fs::write(&dotenv, "LOG_LEVEL=info\n").unwrap();
     std::fs::set_permissions(&dotenv, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let vars = app.vars.clone();
-    let output =
-        tokio::task::spawn_blocking(move || command.envs(&vars).arg("check").output().unwrap())
-            .await
-            .unwrap();
-    let out = String::from_utf8_lossy(&output.stdout);
-    assert!(!output.status.success());
+    let (ok, out) = check_in(workdir.path(), app.vars.clone()).await;
+    assert!(!ok);
     assert!(out.contains("FAIL  .env has mode 644"), "{out}");
     assert!(out.contains("ok    every variable is valid"), "{out}");
     assert!(out.contains("opens and takes writes"), "{out}");
@@ -273,41 +285,18 @@ async fn check_reports_each_problem_and_what_works() {
     );
 
     std::fs::set_permissions(&dotenv, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let (mut command, _other) = telegate();
-    let vars = app.vars.clone();
-    let dir = workdir.path().to_owned();
-    let output = tokio::task::spawn_blocking(move || {
-        command
-            .current_dir(dir)
-            .envs(&vars)
-            .arg("check")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let out = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{out}");
+    let (ok, out) = check_in(workdir.path(), app.vars.clone()).await;
+    assert!(ok, "{out}");
     assert!(out.contains("ok    .env has mode 600"), "{out}");
 
-    let (mut command, _other) = telegate();
     let mut vars = app.vars.clone();
-    vars.insert(
-        "TELEGRAM_BOT_TOKEN".into(),
-        "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
-    );
-    let output =
-        tokio::task::spawn_blocking(move || command.envs(&vars).arg("check").output().unwrap())
-            .await
-            .unwrap();
-    let out = String::from_utf8_lossy(&output.stdout);
-    assert!(!output.status.success());
+    let wrong = "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    vars.insert("TELEGRAM_BOT_TOKEN".into(), wrong.into());
+    let (ok, out) = check_in(workdir.path(), vars).await;
+    assert!(!ok);
     assert!(
         out.contains("FAIL  the Bot API refused the token (401"),
         "{out}"
     );
-    assert!(
-        !out.contains("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-        "the token is not echoed"
-    );
+    assert!(!out.contains(&wrong[10..]), "the token is not echoed");
 }
