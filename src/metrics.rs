@@ -25,6 +25,9 @@ pub struct Metrics {
 struct Inner {
     /// (name, labels) → count; labels already rendered as `a="x",b="y"`.
     counters: BTreeMap<(&'static str, String), u64>,
+    /// Webhook answers by outcome: counted apart, on the hot path, without
+    /// rendering labels or allocating.
+    webhook: BTreeMap<&'static str, u64>,
     ack_buckets: [u64; BUCKETS.len()],
     ack_count: u64,
     ack_sum: f64,
@@ -66,10 +69,15 @@ impl Metrics {
         *self.lock().counters.entry((name, rendered)).or_insert(0) += 1;
     }
 
-    /// Records how long the webhook took to answer.
-    pub fn observe_ack(&self, took: Duration) {
-        let seconds = took.as_secs_f64();
+    /// Counts one webhook answer; an acknowledged one (`took`) is timed too.
+    /// One lock, no allocation: this runs for every request.
+    pub fn webhook_answer(&self, outcome: &'static str, took: Option<Duration>) {
         let mut inner = self.lock();
+        *inner.webhook.entry(outcome).or_insert(0) += 1;
+        let Some(took) = took else {
+            return;
+        };
+        let seconds = took.as_secs_f64();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
                 inner.ack_buckets[i] += 1;
@@ -99,6 +107,16 @@ impl Metrics {
             } else {
                 let _ = writeln!(out, "{name}{{{labels}}} {value}");
             }
+        }
+        let requests = "telegate_webhook_requests_total";
+        if !inner.webhook.is_empty() {
+            let _ = writeln!(
+                out,
+                "# HELP {requests} Webhook requests by answer: ok, or the reason for refusing.\n# TYPE {requests} counter"
+            );
+        }
+        for (outcome, value) in &inner.webhook {
+            let _ = writeln!(out, "{requests}{{outcome=\"{outcome}\"}} {value}");
         }
         let ack = "telegate_webhook_ack_seconds";
         let _ = writeln!(
@@ -184,7 +202,8 @@ mod tests {
             "telegate_updates_total",
             &[("kind", "message"), ("decision", "allowed")],
         );
-        m.observe_ack(Duration::from_millis(3));
+        m.webhook_answer("ok", Some(Duration::from_millis(3)));
+        m.webhook_answer("wrong_secret", None);
         let text = m.render(1, 2, 0);
         assert!(
             text.contains("telegate_updates_total{kind=\"message\",decision=\"allowed\"} 2"),

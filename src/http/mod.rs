@@ -99,11 +99,7 @@ async fn measure(
         503 => "not_stored",
         _ => "other",
     };
-    state
-        .metrics
-        .count("telegate_webhook_requests_total", &[("outcome", outcome)]);
-    if outcome == "ok" {
-        state.metrics.observe_ack(started.elapsed());
-    }
+    let took = (outcome == "ok").then(|| started.elapsed());
+    state.metrics.webhook_answer(outcome, took);
     response
 }
