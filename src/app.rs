@@ -24,7 +24,7 @@ use crate::{
         session::{Factor, StepUp},
     },
     clock::Clock,
-    config::Config,
+    config::{Config, Intake},
     housekeeping::Housekeeping,
     http::{AppState, build_app},
     ingest::Ingest,
@@ -35,7 +35,9 @@ use crate::{
         lock::SenderLock,
     },
     telegram::{
-        BotClient, register,
+        BotClient,
+        poll::Poller,
+        register,
         register::WebhookStatus,
         sender::{Policy, Sender},
     },
@@ -49,7 +51,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(9);
 pub struct Running {
     /// Released when the server is gone.
     _lock: SenderLock,
-    addr: SocketAddr,
+    /// `None` when polling: there is no webhook to listen for.
+    addr: Option<SocketAddr>,
     metrics_addr: SocketAddr,
     db: Db,
     reads: Db,
@@ -60,8 +63,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// The address the HTTP server listens on.
-    pub fn addr(&self) -> SocketAddr {
+    /// The address the HTTP server listens on (none when polling).
+    pub fn addr(&self) -> Option<SocketAddr> {
         self.addr
     }
 
@@ -108,10 +111,15 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         .await
         .context("cannot write the startup row of the audit trail")?;
     let reads = store::open_reader(&config.database_path).await?;
-    let listener = TcpListener::bind(config.listen_addr)
-        .await
-        .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.listen_addr))?;
-    let addr = listener.local_addr()?;
+    let listener = match config.intake {
+        Intake::Webhook => Some(
+            TcpListener::bind(config.listen_addr)
+                .await
+                .with_context(|| format!("cannot listen on LISTEN_ADDR={}", config.listen_addr))?,
+        ),
+        Intake::Polling => None,
+    };
+    let addr = listener.as_ref().map(TcpListener::local_addr).transpose()?;
     let metrics_listener = TcpListener::bind(config.metrics_addr)
         .await
         .with_context(|| format!("cannot listen on METRICS_ADDR={}", config.metrics_addr))?;
@@ -124,28 +132,41 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let (identity_tx, identity) = watch::channel(None);
 
     let (ingest, ingest_task) = Ingest::start(db.clone(), inbox_wake.clone());
-    let state = AppState {
-        db: db.clone(),
-        ingest,
-        webhook_secret: config.webhook_secret.clone(),
-        trusted_proxies: config.trusted_proxies.clone().into(),
-        telegram_ranges: config.telegram_ranges.clone().into(),
-        webhook: webhook_status.clone(),
-        metrics: metrics.clone(),
-    };
-    let app = build_app(state, &config.webhook_path);
-    let server = tokio::spawn({
-        let stop = cancel.clone();
-        async move {
-            let service = app.into_make_service_with_connect_info::<SocketAddr>();
-            let served = axum::serve(listener, service)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "the HTTP server stopped");
-            }
+    let server = match listener {
+        Some(listener) => {
+            let state = AppState {
+                db: db.clone(),
+                ingest,
+                webhook_secret: config.webhook_secret.clone(),
+                trusted_proxies: config.trusted_proxies.clone().into(),
+                telegram_ranges: config.telegram_ranges.clone().into(),
+                webhook: webhook_status.clone(),
+                metrics: metrics.clone(),
+            };
+            tokio::spawn(serve_http(
+                "webhook",
+                listener,
+                build_app(state, &config.webhook_path),
+                cancel.clone(),
+            ))
         }
-    });
+        None => {
+            let poller = Poller {
+                client: client.clone(),
+                ingest,
+            };
+            let ready = webhook_status.clone();
+            let stop = cancel.clone();
+            // The poller starts once the webhook is gone (registration);
+            // it owns the last ingest handle, so it ends before the writer.
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = stop.cancelled() => {}
+                    () = ready.wait_registered() => poller.run(stop).await,
+                }
+            })
+        }
+    };
 
     let dispatcher = Arc::new(Dispatcher {
         db: db.clone(),
@@ -182,18 +203,12 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         clock: clock.clone(),
         metrics: metrics.clone(),
     };
-    let metrics_server = tokio::spawn({
-        let stop = cancel.clone();
-        let app = crate::metrics::router(metrics, reads.clone());
-        async move {
-            let served = axum::serve(metrics_listener, app)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "the metrics server stopped");
-            }
-        }
-    });
+    let metrics_server = tokio::spawn(serve_http(
+        "metrics",
+        metrics_listener,
+        crate::metrics::router(metrics, reads.clone()),
+        cancel.clone(),
+    ));
     let background = vec![
         metrics_server,
         tokio::spawn(register::run(
@@ -207,7 +222,14 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         tokio::spawn(sender.run(cancel.clone())),
         tokio::spawn(housekeeping.run(cancel.clone())),
     ];
-    tracing::info!(%addr, %metrics_addr, path = %config.webhook_path, version = env!("CARGO_PKG_VERSION"), "telegate is listening");
+    match addr {
+        Some(addr) => {
+            tracing::info!(%addr, %metrics_addr, path = %config.webhook_path, version = env!("CARGO_PKG_VERSION"), "telegate is listening");
+        }
+        None => {
+            tracing::info!(%metrics_addr, version = env!("CARGO_PKG_VERSION"), "telegate is polling (no webhook)");
+        }
+    }
     Ok(Running {
         _lock: lock,
         addr,
@@ -236,6 +258,22 @@ fn step_up(config: &Config) -> anyhow::Result<StepUp> {
     })
 }
 
+/// Serves `app` until `cancel` fires.
+async fn serve_http(
+    name: &'static str,
+    listener: TcpListener,
+    app: axum::Router,
+    cancel: CancellationToken,
+) {
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, service)
+        .with_graceful_shutdown(async move { cancel.cancelled().await })
+        .await;
+    if let Err(e) = served {
+        tracing::error!(error = %e, server = name, "an HTTP server stopped");
+    }
+}
+
 /// The configuration at startup, for the audit trail: settings, never secrets.
 fn startup_entry(config: &Config) -> Entry {
     let on = |set: bool| if set { "on" } else { "off" };
@@ -259,7 +297,10 @@ fn startup_entry(config: &Config) -> Entry {
         config.lockout_duration.as_secs(),
         config.inbound_limit_per_min,
         config.audit_retention_days,
-        config.webhook_url,
+        match config.intake {
+            Intake::Webhook => config.webhook_url.as_str(),
+            Intake::Polling => "none (polling with getUpdates)",
+        },
     );
     Entry::event("startup", Some(config.owner_id), Decision::Allowed, outcome)
 }

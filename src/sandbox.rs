@@ -66,7 +66,8 @@ pub async fn run(database: Option<PathBuf>) -> anyhow::Result<()> {
     let config = Config::from_lookup(|k| vars.get(k).cloned())?;
     let path = config.webhook_path.clone();
     let running = app::start(config).await?;
-    let url = format!("http://{}{path}", running.addr());
+    let addr = running.addr().context("the sandbox serves a webhook")?;
+    let url = format!("http://{addr}{path}");
 
     let interactive = std::io::stdin().is_terminal();
     if interactive {

@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `sandbox`, and the operator's
+//! The command line: `serve` (the default), `poll`, `sandbox`, and the operator's
 //! tools, which work on the database named by DATABASE_URL (also while
 //! `serve` runs).
 
@@ -17,7 +17,11 @@ use clap::{Parser, Subcommand};
 
 use anyhow::bail;
 
-use crate::{app, config::Config, logging, sandbox, store};
+use crate::{
+    app,
+    config::{Config, Intake},
+    logging, sandbox, store,
+};
 
 /// A secure, self-hosted Telegram bot server.
 #[derive(Debug, Parser)]
@@ -31,6 +35,11 @@ pub struct Cli {
 pub enum Command {
     /// Serve the webhook (the default). Configured by the environment and .env.
     Serve,
+    /// Fetch updates with getUpdates instead of a webhook, for development
+    /// where Telegram cannot reach this machine. Deletes the webhook first
+    /// (serve sets it again); WEBHOOK_URL and WEBHOOK_SECRET may be unset.
+    /// Refused while serve runs on the same database.
+    Poll,
     /// Chat with the bot from the terminal, against a Telegram stand-in built
     /// into the binary. No token and no network needed.
     Sandbox {
@@ -104,7 +113,8 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => runtime.block_on(serve()),
+        Command::Serve => runtime.block_on(serve(Intake::Webhook)),
+        Command::Poll => runtime.block_on(serve(Intake::Polling)),
         Command::Sandbox { database } => runtime.block_on(sandbox::run(database)),
         Command::Audit {
             action: Some(AuditAction::Verify),
@@ -138,8 +148,9 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn serve() -> anyhow::Result<()> {
-    let config = Config::from_env()?;
+/// `serve` and `poll`: runs until SIGTERM or SIGINT.
+async fn serve(intake: Intake) -> anyhow::Result<()> {
+    let config = Config::from_env_for(intake)?;
     logging::init(
         &config.log_level,
         config.log_format,

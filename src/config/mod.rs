@@ -22,9 +22,20 @@ pub enum LogFormat {
     Json,
 }
 
-/// The validated configuration of `telegate serve`.
+/// How updates reach telegate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intake {
+    /// Telegram posts them to WEBHOOK_URL (`telegate serve`).
+    Webhook,
+    /// telegate fetches them with getUpdates (`telegate poll`, for
+    /// development): the webhook variables are optional.
+    Polling,
+}
+
+/// The validated configuration of `telegate serve` (and `telegate poll`).
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub intake: Intake,
     pub bot_token: Secret,
     /// Bot API base, without a trailing slash.
     pub api_url: String,
@@ -114,8 +125,13 @@ impl Config {
     /// Reads the process environment, after loading `.env` from the current
     /// directory when one is there (variables already set in the environment win).
     pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_env_for(Intake::Webhook)
+    }
+
+    /// [`Config::from_env`] for the given way of receiving updates.
+    pub fn from_env_for(intake: Intake) -> Result<Self, ConfigError> {
         load_dotenv()?;
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup_for(intake, |name| std::env::var(name).ok())
     }
 
     /// Only DATABASE_URL, for the operator's commands that need nothing else.
@@ -147,11 +163,30 @@ impl Config {
 
     /// Builds the configuration from any variable source (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::from_lookup_for(Intake::Webhook, lookup)
+    }
+
+    /// [`Config::from_lookup`] for the given way of receiving updates.
+    pub fn from_lookup_for(
+        intake: Intake,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let mut r = Reader::new(lookup);
+        let polling = intake == Intake::Polling;
         let bot_token = r.token("TELEGRAM_BOT_TOKEN");
         let api_url = r.api_url("TELEGRAM_API_URL", DEFAULT_API_URL);
-        let webhook = r.webhook_url("WEBHOOK_URL");
-        let webhook_secret = r.webhook_secret("WEBHOOK_SECRET");
+        // Polling needs no webhook: an unset URL stays empty, and an unset
+        // secret is a random one nobody knows (no webhook route is served).
+        let webhook = if polling && !r.is_set("WEBHOOK_URL") {
+            Some((String::new(), "/telegram/webhook".to_owned()))
+        } else {
+            r.webhook_url("WEBHOOK_URL")
+        };
+        let webhook_secret = if polling && !r.is_set("WEBHOOK_SECRET") {
+            Some(Secret::random())
+        } else {
+            r.webhook_secret("WEBHOOK_SECRET")
+        };
         let webhook_max_connections = r.int_in("WEBHOOK_MAX_CONNECTIONS", 40, 1..=100);
         let listen_addr = r.socket_addr("LISTEN_ADDR", "127.0.0.1:8000");
         let metrics_addr = r.socket_addr("METRICS_ADDR", "127.0.0.1:9464");
@@ -181,6 +216,7 @@ impl Config {
         // finish() returned Ok, so every field above is Some.
         let (webhook_url, webhook_path) = webhook.expect("checked");
         Ok(Self {
+            intake,
             bot_token: bot_token.expect("checked"),
             api_url: api_url.expect("checked"),
             webhook_url,

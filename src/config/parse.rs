@@ -45,6 +45,11 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             .filter(|v| !v.is_empty())
     }
 
+    /// Whether the variable has a value.
+    pub fn is_set(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
     fn required(&mut self, name: &'static str, what: &str) -> Option<String> {
         let value = self.get(name);
         if value.is_none() {

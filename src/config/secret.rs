@@ -15,6 +15,12 @@ impl Secret {
         Self(SecretString::from(value.into()))
     }
 
+    /// 32 random base32 characters (160 bits), for a secret that must
+    /// exist but that nobody is meant to know.
+    pub fn random() -> Self {
+        Self::new(totp_rs::Secret::generate().to_base32())
+    }
+
     /// The value itself, for the few places that must send it somewhere.
     pub fn expose(&self) -> &str {
         self.0.expose_secret()

@@ -178,3 +178,23 @@ fn env_example_lists_exactly_the_variables_that_are_read() {
     listed.sort();
     assert_eq!(listed, read, ".env.example and config/ disagree");
 }
+
+#[test]
+fn polling_needs_no_webhook_settings_but_still_checks_those_given() {
+    let mut vars = valid();
+    vars.remove("WEBHOOK_URL");
+    vars.remove("WEBHOOK_SECRET");
+    assert_eq!(
+        load(&vars).unwrap_err().variables(),
+        ["WEBHOOK_URL", "WEBHOOK_SECRET"]
+    );
+
+    let polling = Config::from_lookup_for(Intake::Polling, |k| vars.get(k).cloned()).unwrap();
+    assert_eq!(polling.intake, Intake::Polling);
+    assert!(polling.webhook_url.is_empty());
+    assert_eq!(polling.webhook_secret.expose().len(), 32);
+
+    vars.insert("WEBHOOK_URL", "http://bot.example.org/hook".to_owned());
+    let wrong = Config::from_lookup_for(Intake::Polling, |k| vars.get(k).cloned()).unwrap_err();
+    assert_eq!(wrong.variables(), ["WEBHOOK_URL"]);
+}

@@ -29,6 +29,7 @@ use crate::{
 
 pub use error::WebhookError;
 pub use middleware::client_ip::client_address;
+pub use update_json::parse as parse_update;
 
 /// Largest update accepted (Telegram's are a few KiB; 1 MiB is generous).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

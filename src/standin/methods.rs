@@ -15,7 +15,7 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::{Call, Fault, State, lock};
+use super::{Call, Fault, State, lock, updates};
 use crate::telegram::throttle::is_message;
 
 /// Telegram's limit on a message text, in UTF-16 code units.
@@ -70,6 +70,7 @@ async fn call(
                 &format!("Too Many Requests: retry after {seconds}"),
                 Some(seconds),
             ),
+            None if method == "getUpdates" => updates::get_updates(&state, &params).await,
             None => answer(&state, &method, &params),
         },
     };
@@ -180,6 +181,9 @@ fn answer(state: &State, method: &str, params: &Value) -> Response {
         "setWebhook" => set_webhook(state, params),
         "deleteWebhook" => {
             *lock(&state.webhook) = Value::Null;
+            if params["drop_pending_updates"].as_bool() == Some(true) {
+                lock(&state.held).clear();
+            }
             ok_described(json!(true), "Webhook was deleted")
         }
         "getWebhookInfo" => {
@@ -187,7 +191,7 @@ fn answer(state: &State, method: &str, params: &Value) -> Response {
             ok(json!({
                 "url": hook["url"].as_str().unwrap_or_default(),
                 "has_custom_certificate": false,
-                "pending_update_count": 0,
+                "pending_update_count": lock(&state.held).len(),
                 "max_connections": hook["max_connections"].as_u64().unwrap_or(40),
                 "allowed_updates": hook["allowed_updates"],
             }))
@@ -293,7 +297,7 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn ok(result: Value) -> Response {
+pub(super) fn ok(result: Value) -> Response {
     Json(json!({ "ok": true, "result": result })).into_response()
 }
 
@@ -301,7 +305,7 @@ fn ok_described(result: Value, description: &str) -> Response {
     Json(json!({ "ok": true, "result": result, "description": description })).into_response()
 }
 
-fn error(code: u16, description: &str, retry_after: Option<u64>) -> Response {
+pub(super) fn error(code: u16, description: &str, retry_after: Option<u64>) -> Response {
     let mut body = json!({ "ok": false, "error_code": code, "description": description });
     if let Some(seconds) = retry_after {
         body["parameters"] = json!({ "retry_after": seconds });

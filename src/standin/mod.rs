@@ -5,11 +5,13 @@
 //! results, 401 for a wrong token, 400 for an empty or too long text, 404 for
 //! an unknown method, 429 with retry_after when a message breaks Telegram's
 //! flood limits (one a second per chat, twenty a minute per group, thirty a
-//! second overall), and any fault a test asks for (429, 5xx, an HTML page, a
-//! dropped connection).
+//! second overall), getUpdates with long polling (409 while a webhook is set,
+//! or when a newer getUpdates call takes over), and any fault a test asks
+//! for (429, 5xx, an HTML page, a dropped connection).
 
 mod limits;
 mod methods;
+mod updates;
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -89,6 +91,10 @@ pub(crate) struct State {
     faults: Mutex<Faults>,
     next_message_id: Mutex<HashMap<i64, i64>>,
     webhook: Mutex<Value>,
+    /// Updates for getUpdates, and which call is the live one.
+    held: Mutex<updates::Held>,
+    /// Signalled when an update is held or a getUpdates call starts.
+    arrived: Notify,
     changed: Notify,
     clock: Clock,
     /// `None`: no flood limits (a test turns them off to flood on purpose).
@@ -137,6 +143,8 @@ impl StandIn {
             faults: Mutex::default(),
             next_message_id: Mutex::default(),
             webhook: Mutex::new(Value::Null),
+            held: Mutex::default(),
+            arrived: Notify::new(),
             changed: Notify::new(),
             clock,
             limits: Mutex::new(Some(Limits::default())),
@@ -179,6 +187,18 @@ impl StandIn {
             .filter(|c| c.method == method && c.status == 200)
             .map(|c| c.params.clone())
             .collect()
+    }
+
+    /// Holds an update for getUpdates, as Telegram does for a bot without
+    /// a webhook.
+    pub fn push_update(&self, update: Value) {
+        lock(&self.state.held).push(update);
+        self.state.arrived.notify_waiters();
+    }
+
+    /// Updates held and not yet confirmed by a getUpdates offset.
+    pub fn held_updates(&self) -> usize {
+        lock(&self.state.held).len()
     }
 
     /// The webhook as last set with setWebhook (`null` when none).

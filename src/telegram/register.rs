@@ -1,5 +1,5 @@
-//! Start-up registration: getMe, setWebhook, setMyCommands, retried with
-//! backoff in the background so an unreachable Bot API never crash-loops.
+//! Start-up registration: getMe, setWebhook (or, to poll, deleteWebhook),
+//! setMyCommands, retried with backoff in the background so an unreachable Bot API never crash-loops.
 
 use std::{
     sync::{Arc, Mutex},
@@ -7,13 +7,13 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::BotClient;
 use crate::{
     bot::commands::{COMMANDS, Level},
-    config::Config,
+    config::{Config, Intake},
 };
 
 /// Update kinds the handlers use; Telegram sends only these.
@@ -30,6 +30,8 @@ pub struct BotIdentity {
 #[derive(Debug, Default)]
 pub struct WebhookStatus {
     inner: Mutex<StatusInner>,
+    /// Signalled once registration has succeeded.
+    done: Notify,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -47,6 +49,14 @@ impl WebhookStatus {
         self.lock().last_error.clone()
     }
 
+    /// Returns once registration has succeeded.
+    pub async fn wait_registered(&self) {
+        if !self.registered() {
+            // notify_one keeps a permit, so a success in between is not missed.
+            self.done.notified().await;
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, StatusInner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -56,6 +66,9 @@ impl WebhookStatus {
             registered,
             last_error,
         };
+        if registered {
+            self.done.notify_one();
+        }
     }
 }
 
@@ -72,7 +85,12 @@ pub async fn run(
         match register_once(&client, &config, &identity).await {
             Ok(()) => {
                 status.set(true, None);
-                tracing::info!(url = %config.webhook_url, "webhook registered");
+                match config.intake {
+                    Intake::Webhook => {
+                        tracing::info!(url = %config.webhook_url, "webhook registered");
+                    }
+                    Intake::Polling => tracing::info!("registered; polling for updates"),
+                }
                 return;
             }
             Err(e) => {
@@ -95,17 +113,40 @@ struct StepError {
     source: super::ApiError,
 }
 
+/// Names the step a failed call belongs to.
+fn step(step: &'static str) -> impl Fn(super::ApiError) -> StepError {
+    move |source| StepError { step, source }
+}
+
 async fn register_once(
     client: &BotClient,
     config: &Config,
     identity: &watch::Sender<Option<BotIdentity>>,
 ) -> Result<(), StepError> {
-    let step = |step| move |source| StepError { step, source };
     let me = client
         .call("getMe", &json!({}))
         .await
         .map_err(step("getMe"))?;
     identity.send_replace(Some(parse_identity(&me)));
+    match config.intake {
+        Intake::Webhook => set_webhook(client, config).await?,
+        Intake::Polling => delete_webhook(client).await?,
+    }
+    // Everyone's menu lists the ordinary commands; the owner's chat lists
+    // the owner tools too.
+    for params in [
+        commands_params(false, None),
+        commands_params(true, Some(config.owner_id)),
+    ] {
+        client
+            .call("setMyCommands", &params)
+            .await
+            .map_err(step("setMyCommands"))?;
+    }
+    Ok(())
+}
+
+async fn set_webhook(client: &BotClient, config: &Config) -> Result<(), StepError> {
     // What Telegram had before: worth a line in the log when it differs.
     match client.call("getWebhookInfo", &json!({})).await {
         Ok(info) => {
@@ -119,17 +160,30 @@ async fn register_once(
         .call("setWebhook", &webhook_params(config))
         .await
         .map_err(step("setWebhook"))?;
-    // Everyone's menu lists the ordinary commands; the owner's chat lists
-    // the owner tools too.
-    for params in [
-        commands_params(false, None),
-        commands_params(true, Some(config.owner_id)),
-    ] {
-        client
-            .call("setMyCommands", &params)
-            .await
-            .map_err(step("setMyCommands"))?;
+    Ok(())
+}
+
+/// getUpdates does not work while a webhook is set, so polling removes it,
+/// and says so: the operator's webhook is gone until serve sets it again.
+/// Pending updates are kept for getUpdates to fetch.
+async fn delete_webhook(client: &BotClient) -> Result<(), StepError> {
+    let info = client
+        .call("getWebhookInfo", &json!({}))
+        .await
+        .map_err(step("getWebhookInfo"))?;
+    let url = info["url"].as_str().unwrap_or_default();
+    if url.is_empty() {
+        return Ok(());
     }
+    client
+        .call("deleteWebhook", &json!({ "drop_pending_updates": false }))
+        .await
+        .map_err(step("deleteWebhook"))?;
+    tracing::warn!(
+        webhook = %url,
+        "deleted the webhook so that updates can be fetched with getUpdates; \
+         telegate serve (or telegate webhook set) registers it again"
+    );
     Ok(())
 }
 

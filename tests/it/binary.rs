@@ -143,8 +143,20 @@ impl Served {
 }
 
 fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Served {
+    start_server("serve", standin, dir, extra)
+}
+
+/// `telegate serve` or `telegate poll`; `addr` is where it listens (serve)
+/// or serves /metrics (poll).
+fn start_server(
+    subcommand: &str,
+    standin: &StandIn,
+    dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> Served {
     let (mut telegate, _empty) = telegate();
     telegate
+        .arg(subcommand)
         .current_dir(dir)
         .env("TELEGRAM_BOT_TOKEN", TOKEN)
         .env("TELEGRAM_API_URL", standin.url())
@@ -181,7 +193,7 @@ fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Se
     });
     let addr = listening.recv_timeout(DEADLINE).unwrap_or_else(|e| {
         panic!(
-            "telegate serve did not log that it listens ({e}): {}",
+            "telegate {subcommand} did not log that it started ({e}): {}",
             logs.lock().unwrap()
         )
     });
@@ -193,13 +205,17 @@ fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Se
     }
 }
 
-/// The address in the "telegate is listening" line of a JSON log.
+/// The address in the "telegate is listening" line of a JSON log (or, for
+/// poll, the metrics address in its "polling" line).
 fn listening_addr(line: &str) -> Option<String> {
     let entry: serde_json::Value = serde_json::from_str(line).ok()?;
     let fields = &entry["fields"];
-    (fields["message"] == "telegate is listening")
-        .then(|| fields["addr"].as_str().map(str::to_owned))
-        .flatten()
+    let addr = match fields["message"].as_str()? {
+        "telegate is listening" => &fields["addr"],
+        "telegate is polling (no webhook)" => &fields["metrics_addr"],
+        _ => return None,
+    };
+    addr.as_str().map(str::to_owned)
 }
 
 async fn post(addr: &str, body: String) {
@@ -428,4 +444,63 @@ async fn killed_mid_send_and_restarted_it_loses_and_doubles_nothing() {
     let expected: std::collections::BTreeMap<i64, i32> =
         [(9001, 3), (9002, 2), (9003, 2), (9004, 2), (9005, 2)].into();
     assert_eq!(counts, expected, "each reply exactly once; logs: {logs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poll_needs_no_webhook_settings_and_says_it_deleted_the_webhook() {
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    let old = "https://old.example.org/telegram/webhook";
+    telegate::telegram::BotClient::new(&standin.url(), &telegate::config::Secret::new(TOKEN))
+        .unwrap()
+        .call("setWebhook", &serde_json::json!({ "url": old }))
+        .await
+        .unwrap();
+    standin.push_update(private_text(1, OWNER, "/ping"));
+    let dir = tempfile::tempdir().unwrap();
+
+    let mut polling = start_server(
+        "poll",
+        &standin,
+        dir.path(),
+        &[("WEBHOOK_URL", ""), ("WEBHOOK_SECRET", "")],
+    );
+    let texts = standin.wait_for_texts(1, DEADLINE).await;
+    let logs = stop(&mut polling);
+
+    assert!(
+        texts.is_some_and(|t| t[0].starts_with("pong")),
+        "no reply: {logs}"
+    );
+    assert_eq!(standin.webhook(), serde_json::Value::Null);
+    assert!(
+        logs.contains("deleted the webhook so that updates can be fetched") && logs.contains(old),
+        "{logs}"
+    );
+    assert!(polling.child.try_wait().unwrap().unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poll_is_refused_while_serve_runs_on_the_same_database() {
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(&standin, dir.path(), &[]);
+
+    let (mut poll, _empty) = telegate();
+    let output = poll
+        .arg("poll")
+        .current_dir(dir.path())
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        .env("TELEGRAM_API_URL", standin.url())
+        .env("BOT_OWNER_ID", OWNER.to_string())
+        .env("DATABASE_URL", "sqlite:telegate.db")
+        .output()
+        .unwrap();
+    stop(&mut served);
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("another telegate is sending from telegate.db"),
+        "{stderr}"
+    );
 }

@@ -14,6 +14,7 @@ mod nginx;
 mod notify;
 mod outbound;
 mod owner_tools;
+mod poll;
 mod real_updates;
 mod restart;
 mod security;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use telegate::{
     app::{self, Running},
     clock::Clock,
-    config::Config,
+    config::{Config, Intake},
     standin::StandIn,
     store::{Db, inbox},
 };
@@ -110,6 +110,19 @@ impl TestApp {
         );
     }
 
+    /// Starts `telegate poll` instead: updates come from the stand-in's
+    /// getUpdates, and no webhook is served.
+    pub async fn start_polling(&mut self) {
+        assert!(self.running.is_none(), "already running");
+        let config = Config::from_lookup_for(Intake::Polling, |k| self.vars.get(k).cloned())
+            .expect("test configuration is valid");
+        self.running = Some(
+            app::start_with_clock(config, self.clock.clone())
+                .await
+                .expect("telegate poll starts"),
+        );
+    }
+
     /// Stops the server the way SIGTERM does.
     pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {
@@ -143,7 +156,8 @@ impl TestApp {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.running().addr())
+        let addr = self.running().addr().expect("a webhook server listens");
+        format!("http://{addr}{path}")
     }
 
     /// Posts an update the way nginx forwards Telegram's: right secret, from
