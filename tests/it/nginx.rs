@@ -2,8 +2,9 @@
 //! from the distribution, a self-signed certificate made with openssl, both
 //! on unprivileged loopback ports (the config's ports, paths and addresses
 //! templated). Loopback addresses stand in for the internet: 127.0.0.1 is
-//! "Telegram", 127.0.0.2 is an address nginx denies, and 127.0.0.3 one that
-//! nginx admits but telegate's TELEGRAM_IP_RANGES does not.
+//! "Telegram", 127.0.0.2 is an address nginx denies, 127.0.0.3 one that
+//! nginx admits but telegate's TELEGRAM_IP_RANGES does not, and 127.0.0.4
+//! the monitoring host allowed to read /health.
 //!
 //! `.ci/run` installs nginx and sets TELEGATE_REQUIRE_NGINX=1, so CI fails
 //! without it; elsewhere the test says it was skipped when nginx is missing.
@@ -22,6 +23,7 @@ use crate::support::{OWNER, SECRET, TestApp, updates::private_text};
 const TELEGRAM: &str = "127.0.0.1";
 const DENIED: &str = "127.0.0.2";
 const OUT_OF_RANGE: &str = "127.0.0.3";
+const MONITOR: &str = "127.0.0.4";
 
 struct Nginx {
     child: Child,
@@ -73,6 +75,7 @@ fn templated(dir: &Path, http: u16, https: u16, upstream: &str) -> String {
             "allow 149.154.160.0/20;\n        allow 91.108.4.0/22;",
             &format!("allow {TELEGRAM};\n        allow {OUT_OF_RANGE};"),
         )
+        .replace("allow 192.0.2.10;", &format!("allow {MONITOR};"))
 }
 
 fn main_conf(dir: &Path) -> String {
@@ -240,12 +243,31 @@ async fn nginx_in_front_admits_telegram_only_and_keeps_the_client_address_honest
         "the spoofed update was not stored"
     );
 
+    let monitor = post(MONITOR, SECRET, private_text(5, OWNER, "/ping"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        monitor.status(),
+        StatusCode::FORBIDDEN,
+        "the monitoring host may read /health, not post updates"
+    );
+
     let health = client_from(TELEGRAM)
         .get(format!("{base}/health"))
         .send()
         .await
         .unwrap();
     assert_eq!(health.status(), StatusCode::OK, "/health from loopback");
+    let health = client_from(MONITOR)
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        health.status(),
+        StatusCode::OK,
+        "/health from the monitoring host"
+    );
     let health = client_from(DENIED)
         .get(format!("{base}/health"))
         .send()
