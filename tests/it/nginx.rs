@@ -2,11 +2,14 @@
 //! from the distribution, a self-signed certificate made with openssl, both
 //! on unprivileged loopback ports (the config's ports, paths and addresses
 //! templated). Loopback addresses stand in for the internet: 127.0.0.1 is
-//! "Telegram", 127.0.0.2 is an address nginx denies, and 127.0.0.3 one that
-//! nginx admits but telegate's TELEGRAM_IP_RANGES does not.
+//! "Telegram", 127.0.0.2 is an address nginx denies, 127.0.0.3 one that
+//! nginx admits but telegate's TELEGRAM_IP_RANGES does not, and 127.0.0.4
+//! the monitoring host allowed to read /health.
 //!
 //! `.ci/run` installs nginx and sets TELEGATE_REQUIRE_NGINX=1, so CI fails
 //! without it; elsewhere the test says it was skipped when nginx is missing.
+
+mod limits;
 
 use std::{
     net::{IpAddr, TcpListener},
@@ -15,17 +18,24 @@ use std::{
     time::Duration,
 };
 
-use frankenstein::reqwest::{Client, StatusCode};
+use frankenstein::reqwest::{Client, RequestBuilder, StatusCode};
 
-use crate::support::{OWNER, SECRET, TestApp, updates::private_text};
+use crate::support::{OWNER, SECRET, TestApp, WEBHOOK_PATH, updates::private_text};
 
 const TELEGRAM: &str = "127.0.0.1";
 const DENIED: &str = "127.0.0.2";
 const OUT_OF_RANGE: &str = "127.0.0.3";
+const MONITOR: &str = "127.0.0.4";
 
 struct Nginx {
     child: Child,
     https: u16,
+}
+
+impl Nginx {
+    fn url(&self, path: &str) -> String {
+        format!("https://localhost:{}{path}", self.https)
+    }
 }
 
 impl Drop for Nginx {
@@ -68,11 +78,12 @@ fn templated(dir: &Path, http: u16, https: u16, upstream: &str) -> String {
         .replace("listen [::]:443 ssl http2;\n", "")
         .replace("/etc/letsencrypt/live/bot.example.org", &dir.to_string())
         .replace("/var/www/letsencrypt", &format!("{dir}/acme"))
-        .replace("http://127.0.0.1:8000", &format!("http://{upstream}"))
+        .replace("server 127.0.0.1:8000;", &format!("server {upstream};"))
         .replace(
             "allow 149.154.160.0/20;\n        allow 91.108.4.0/22;",
             &format!("allow {TELEGRAM};\n        allow {OUT_OF_RANGE};"),
         )
+        .replace("allow 192.0.2.10;", &format!("allow {MONITOR};"))
 }
 
 fn main_conf(dir: &Path) -> String {
@@ -152,10 +163,33 @@ fn client_from(source: &str) -> Client {
         .unwrap()
 }
 
+/// A POST of `update` to the webhook through nginx, as Telegram sends one.
+fn webhook_post(client: &Client, nginx: &Nginx, update: &serde_json::Value) -> RequestBuilder {
+    client
+        .post(nginx.url(WEBHOOK_PATH))
+        .header("x-telegram-bot-api-secret-token", SECRET)
+        .header("content-type", "application/json")
+        .body(update.to_string())
+}
+
+/// The address telegate listens on, as nginx's upstream.
+fn upstream_of(app: &TestApp) -> String {
+    app.url("").trim_start_matches("http://").to_owned()
+}
+
+/// A telegate that admits Telegram's stand-in address behind nginx.
+async fn telegate_behind_nginx() -> TestApp {
+    TestApp::spawn_with(&[
+        ("TELEGRAM_IP_RANGES", "127.0.0.1/32"),
+        ("TRUSTED_PROXIES", "127.0.0.1/32"),
+    ])
+    .await
+}
+
 /// Waits until nginx answers on its TLS port (it starts in the background).
 async fn until_up(nginx: &Nginx) {
     let client = client_from(TELEGRAM);
-    let url = format!("https://localhost:{}/", nginx.https);
+    let url = nginx.url("/");
     let up =
         crate::support::eventually(|| async { client.get(&url).send().await.ok().map(|_| ()) })
             .await;
@@ -167,17 +201,12 @@ async fn nginx_in_front_admits_telegram_only_and_keeps_the_client_address_honest
     if !nginx_installed() {
         return;
     }
-    let app = TestApp::spawn_with(&[
-        ("TELEGRAM_IP_RANGES", "127.0.0.1/32"),
-        ("TRUSTED_PROXIES", "127.0.0.1/32"),
-    ])
-    .await;
-    let upstream = app.url("").trim_start_matches("http://").to_owned();
+    let app = telegate_behind_nginx().await;
     let dir = tempfile::tempdir().unwrap();
-    let nginx = start_nginx(dir.path(), &upstream);
+    let nginx = start_nginx(dir.path(), &upstream_of(&app));
     until_up(&nginx).await;
-    let base = format!("https://localhost:{}", nginx.https);
-    let hook = format!("{base}/telegram/webhook");
+    let base = nginx.url("");
+    let hook = nginx.url(WEBHOOK_PATH);
     let post = |from: &str, secret: &str, update: serde_json::Value, spoof: Option<&str>| {
         let mut request = client_from(from)
             .post(&hook)
@@ -240,12 +269,31 @@ async fn nginx_in_front_admits_telegram_only_and_keeps_the_client_address_honest
         "the spoofed update was not stored"
     );
 
+    let monitor = post(MONITOR, SECRET, private_text(5, OWNER, "/ping"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        monitor.status(),
+        StatusCode::FORBIDDEN,
+        "the monitoring host may read /health, not post updates"
+    );
+
     let health = client_from(TELEGRAM)
         .get(format!("{base}/health"))
         .send()
         .await
         .unwrap();
     assert_eq!(health.status(), StatusCode::OK, "/health from loopback");
+    let health = client_from(MONITOR)
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        health.status(),
+        StatusCode::OK,
+        "/health from the monitoring host"
+    );
     let health = client_from(DENIED)
         .get(format!("{base}/health"))
         .send()
