@@ -5,27 +5,54 @@
 # (webroot, with a deploy hook that reloads nginx), then enables and starts
 # it all. Safe to run again. --dry-run prints every step instead of doing it.
 #
+# --direct-tls: no nginx; telegate terminates TLS itself on port 8443 with a
+# certificate certbot gets on its own (--standalone, port 80), copied to
+# /etc/telegate/tls by a deploy hook that reloads telegate after renewals.
+# --print-env prints the env file it would write, and nothing else.
+#
 #   sudo deploy/install.sh --domain bot.example.org --email you@example.org \
-#        [--binary target/release/telegate] [--dry-run]
+#        [--binary target/release/telegate] [--direct-tls] [--dry-run]
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 --domain DOMAIN --email EMAIL [--binary PATH] [--dry-run]" >&2
+  echo "usage: $0 --domain DOMAIN --email EMAIL [--binary PATH] [--direct-tls] [--dry-run | --print-env]" >&2
   exit 2
 }
 
-domain="" email="" binary="target/release/telegate" dry_run=0
+domain="" email="" binary="target/release/telegate" dry_run=0 direct_tls=0 print_env=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --domain) domain="${2:-}"; shift 2 ;;
     --email) email="${2:-}"; shift 2 ;;
     --binary) binary="${2:-}"; shift 2 ;;
+    --direct-tls) direct_tls=1; shift ;;
     --dry-run) dry_run=1; shift ;;
+    --print-env) print_env=1; shift ;;
     *) usage ;;
   esac
 done
 [ -n "$domain" ] && [ -n "$email" ] || usage
 repo="$(cd "$(dirname "$0")/.." && pwd)"
+tls_dir=/etc/telegate/tls
+hook=/etc/telegate/certbot-deploy-hook
+
+# The env file for this host, from .env.example.
+env_file() {
+  if [ "$direct_tls" -eq 1 ]; then
+    sed -e "s|^WEBHOOK_URL=.*|WEBHOOK_URL=https://$domain:8443/telegram/webhook|" \
+        -e "s|^LISTEN_ADDR=.*|LISTEN_ADDR=0.0.0.0:8443|" \
+        -e "s|^TLS_CERT_FILE=.*|TLS_CERT_FILE=$tls_dir/fullchain.pem|" \
+        -e "s|^TLS_KEY_FILE=.*|TLS_KEY_FILE=$tls_dir/privkey.pem|" \
+        -e "s|^TRUSTED_PROXIES=.*|TRUSTED_PROXIES=|"
+  else
+    sed -e "s|^WEBHOOK_URL=.*|WEBHOOK_URL=https://$domain/telegram/webhook|"
+  fi < "$repo/.env.example" |
+    sed -e "s|^DATABASE_URL=.*|DATABASE_URL=sqlite:/var/lib/telegate/telegate.db|"
+}
+if [ "$print_env" -eq 1 ]; then
+  env_file
+  exit 0
+fi
 [ -x "$binary" ] || { echo "no telegate binary at $binary: run cargo build --release first" >&2; exit 1; }
 if [ "$dry_run" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
   echo "run it as root (sudo), or with --dry-run to see the steps" >&2
@@ -53,8 +80,10 @@ write() {
 }
 
 echo "== packages"
+packages=(certbot)
+[ "$direct_tls" -eq 1 ] || packages+=(nginx)
 missing=()
-for pkg in nginx certbot; do
+for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -67,7 +96,11 @@ id telegate >/dev/null 2>&1 ||
   run useradd --system --home-dir /var/lib/telegate --shell /usr/sbin/nologin telegate
 run install -d -m 700 -o telegate -g telegate /var/lib/telegate
 run install -d -m 750 -o root -g telegate /etc/telegate
-run install -d -m 755 /var/www/letsencrypt
+if [ "$direct_tls" -eq 1 ]; then
+  run install -d -m 750 -o root -g telegate "$tls_dir"
+else
+  run install -d -m 755 /var/www/letsencrypt
+fi
 
 echo "== binary and systemd units"
 run install -m 755 "$binary" /usr/local/bin/telegate
@@ -80,12 +113,30 @@ echo "== configuration"
 if [ -e /etc/telegate/telegate.env ]; then
   echo "keeping /etc/telegate/telegate.env (never overwritten)"
 else
-  sed -e "s|^WEBHOOK_URL=.*|WEBHOOK_URL=https://$domain/telegram/webhook|" \
-      -e "s|^DATABASE_URL=.*|DATABASE_URL=sqlite:/var/lib/telegate/telegate.db|" \
-      "$repo/.env.example" | write /etc/telegate/telegate.env 600 telegate:telegate
+  env_file | write /etc/telegate/telegate.env 600 telegate:telegate
   echo "fill in /etc/telegate/telegate.env (token, secret, owner) before the service can start"
 fi
 
+if [ "$direct_tls" -eq 1 ]; then
+  echo "== the certificate, for telegate itself"
+  # certbot runs the hook after issuing and after each renewal: the files
+  # are copied where the telegate user may read them, and telegate reloads
+  # them on SIGHUP (systemctl reload).
+  write "$hook" 755 root:root <<HOOK
+#!/bin/sh
+set -e
+for f in fullchain.pem privkey.pem; do
+    install -m 640 -o root -g telegate "\$RENEWED_LINEAGE/\$f" $tls_dir/\$f
+done
+systemctl reload telegate 2>/dev/null || true
+HOOK
+  if [ ! -e "/etc/letsencrypt/live/$domain/fullchain.pem" ]; then
+    run certbot certonly --standalone -d "$domain" \
+      --email "$email" --agree-tos --non-interactive --deploy-hook "$hook"
+  else
+    run env RENEWED_LINEAGE="/etc/letsencrypt/live/$domain" "$hook"
+  fi
+else
 echo "== nginx and the certificate"
 site=/etc/nginx/sites-available/telegate.conf
 if [ ! -e "/etc/letsencrypt/live/$domain/fullchain.pem" ]; then
@@ -104,6 +155,7 @@ sed "s/bot.example.org/$domain/g" "$repo/nginx/telegate.conf" | write "$site" 64
 run ln -sf "$site" /etc/nginx/sites-enabled/telegate.conf
 run nginx -t
 run systemctl reload nginx
+fi
 
 echo "== start"
 run systemctl daemon-reload

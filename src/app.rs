@@ -10,6 +10,7 @@ use std::{
 use anyhow::Context;
 use tokio::{
     net::TcpListener,
+    signal::unix::{SignalKind, signal},
     sync::{Notify, watch},
     task::JoinHandle,
 };
@@ -41,6 +42,7 @@ use crate::{
         register::WebhookStatus,
         sender::{Policy, Sender},
     },
+    tls::{self, Certificate},
     worker::Worker,
 };
 
@@ -53,6 +55,8 @@ pub struct Running {
     _lock: SenderLock,
     /// `None` when polling: there is no webhook to listen for.
     addr: Option<SocketAddr>,
+    /// The certificate served when serve terminates TLS itself.
+    certificate: Option<Certificate>,
     metrics_addr: SocketAddr,
     db: Db,
     reads: Db,
@@ -75,6 +79,15 @@ impl Running {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Re-reads TLS_CERT_FILE and TLS_KEY_FILE (what SIGHUP does). The
+    /// certificate served so far stays when they cannot be used.
+    pub async fn reload_certificate(&self) -> anyhow::Result<()> {
+        match &self.certificate {
+            Some(certificate) => certificate.reload().await,
+            None => anyhow::bail!("TLS_CERT_FILE is not set: nginx (or nothing) terminates TLS"),
+        }
     }
 
     /// Stops accepting, finishes what is in flight, and returns within
@@ -111,6 +124,10 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         .await
         .context("cannot write the startup row of the audit trail")?;
     let reads = store::open_reader(&config.database_path).await?;
+    let certificate = match (&config.tls, config.intake) {
+        (Some(files), Intake::Webhook) => Some(Certificate::load(files).await?),
+        _ => None,
+    };
     let listener = match config.intake {
         Intake::Webhook => Some(
             TcpListener::bind(config.listen_addr)
@@ -143,12 +160,17 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
                 webhook: webhook_status.clone(),
                 metrics: metrics.clone(),
             };
-            tokio::spawn(serve_http(
-                "webhook",
-                listener,
-                build_app(state, &config.webhook_path),
-                cancel.clone(),
-            ))
+            let app = build_app(state, &config.webhook_path);
+            match &certificate {
+                Some(certificate) => tokio::spawn(tls::serve(
+                    listener,
+                    app,
+                    certificate.clone(),
+                    cancel.clone(),
+                    SHUTDOWN_GRACE / 2,
+                )),
+                None => tokio::spawn(serve_http("webhook", listener, app, cancel.clone())),
+            }
         }
         None => {
             let poller = Poller {
@@ -224,7 +246,8 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     ];
     match addr {
         Some(addr) => {
-            tracing::info!(%addr, %metrics_addr, path = %config.webhook_path, version = env!("CARGO_PKG_VERSION"), "telegate is listening");
+            let tls = certificate.is_some();
+            tracing::info!(%addr, tls, %metrics_addr, path = %config.webhook_path, version = env!("CARGO_PKG_VERSION"), "telegate is listening");
         }
         None => {
             tracing::info!(%metrics_addr, version = env!("CARGO_PKG_VERSION"), "telegate is polling (no webhook)");
@@ -233,6 +256,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     Ok(Running {
         _lock: lock,
         addr,
+        certificate,
         metrics_addr,
         db,
         reads,
@@ -305,32 +329,38 @@ fn startup_entry(config: &Config) -> Entry {
     Entry::event("startup", Some(config.owner_id), Decision::Allowed, outcome)
 }
 
-/// `telegate serve`: runs until SIGTERM or SIGINT.
+/// `telegate serve`: runs until SIGTERM or SIGINT; SIGHUP re-reads the TLS
+/// certificate.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let running = start(config).await?;
-    shutdown_signal().await;
+    let mut hangups = signal(SignalKind::hangup())?;
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => break,
+            Some(()) = hangups.recv() => match running.reload_certificate().await {
+                Ok(()) => tracing::info!("SIGHUP: reloaded the TLS certificate"),
+                Err(e) => tracing::warn!(error = %format!("{e:#}"), "SIGHUP: the TLS certificate was not reloaded; still serving the one before"),
+            },
+        }
+    }
     tracing::info!("shutting down");
     running.shutdown().await;
     Ok(())
 }
 
 async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
     let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        match signal(SignalKind::terminate()) {
             Ok(mut s) => {
                 s.recv().await;
             }
             Err(_) => std::future::pending().await,
         }
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => {}
+        _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
     }
 }

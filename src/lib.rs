@@ -21,6 +21,7 @@ pub mod standin;
 pub mod store;
 pub mod telegram;
 pub mod timefmt;
+pub mod tls;
 pub mod worker;
 
 /// The database migrations, embedded at compile time.

@@ -6,9 +6,10 @@ use std::{os::unix::fs::PermissionsExt, path::Path, time::Duration};
 use serde_json::json;
 
 use crate::{
-    config::Config,
+    config::{Config, TlsFiles},
     store,
     telegram::{ApiError, BotClient},
+    tls::Certificate,
 };
 
 /// One check's verdict.
@@ -28,6 +29,9 @@ pub async fn run() -> anyhow::Result<()> {
                 config.webhook_url, config.listen_addr
             )));
             verdicts.push(database(&config.database_path).await);
+            if let Some(files) = &config.tls {
+                verdicts.push(certificate(files, &config).await);
+            }
             verdicts.push(token(&config).await);
         }
     }
@@ -75,6 +79,25 @@ fn current_uid() -> Option<u32> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("Uid:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// TLS_CERT_FILE and TLS_KEY_FILE load as serve would load them, and
+/// serve listens where Telegram can reach it.
+async fn certificate(files: &TlsFiles, config: &Config) -> Verdict {
+    if let Err(e) = Certificate::load(files).await {
+        return Verdict::Fail(format!("{e:#}"));
+    }
+    if config.listen_addr.ip().is_loopback() {
+        return Verdict::Fail(format!(
+            "TLS_CERT_FILE is set (direct TLS) but LISTEN_ADDR={} is loopback, where Telegram cannot connect; set LISTEN_ADDR=0.0.0.0:8443",
+            config.listen_addr
+        ));
+    }
+    Verdict::Ok(format!(
+        "{} and {} are a usable certificate and key",
+        files.cert.display(),
+        files.key.display()
+    ))
 }
 
 /// The database (or its directory) takes writes.

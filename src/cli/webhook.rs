@@ -37,11 +37,15 @@ pub async fn run(action: Action) -> anyhow::Result<()> {
             print!("{}", describe(&info, &config));
         }
         Action::Set => {
-            client
-                .call("setWebhook", &register::webhook_params(&config))
+            register::call_set_webhook(&client, &config)
                 .await
                 .context("setWebhook failed")?;
-            println!("webhook set to {}", config.webhook_url);
+            let uploaded = if config.webhook_cert_upload {
+                " (with TLS_CERT_FILE uploaded as its certificate)"
+            } else {
+                ""
+            };
+            println!("webhook set to {}{uploaded}", config.webhook_url);
         }
         Action::Delete { drop_pending } => {
             client
@@ -96,11 +100,16 @@ fn describe(info: &Value, config: &Config) -> String {
         format!("no: WEBHOOK_URL is {}", config.webhook_url)
     };
     format!(
-        "URL:              {}\nPending updates:  {}\nMax connections:  {}\nAllowed updates:  {allowed}\nLast error:       {last_error}\nMatches WEBHOOK_URL: {matches}\n",
+        "URL:              {}\nPending updates:  {}\nMax connections:  {}\nAllowed updates:  {allowed}\nOwn certificate:  {}\nLast error:       {last_error}\nMatches WEBHOOK_URL: {matches}\n",
         if url.is_empty() { "(none)" } else { url },
         info["pending_update_count"].as_i64().unwrap_or(0),
         info["max_connections"]
             .as_i64()
             .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+        if info["has_custom_certificate"] == true {
+            "yes (uploaded with setWebhook)"
+        } else {
+            "no"
+        },
     )
 }

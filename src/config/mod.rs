@@ -32,6 +32,15 @@ pub enum Intake {
     Polling,
 }
 
+/// The certificate and key serve terminates TLS with, without nginx.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// PEM: the certificate, then any intermediates.
+    pub cert: PathBuf,
+    /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
 /// The validated configuration of `telegate serve` (and `telegate poll`).
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -45,6 +54,11 @@ pub struct Config {
     pub webhook_secret: Secret,
     pub webhook_max_connections: u8,
     pub listen_addr: SocketAddr,
+    /// Direct TLS on LISTEN_ADDR, when both TLS_CERT_FILE and TLS_KEY_FILE
+    /// are set; re-read on SIGHUP.
+    pub tls: Option<TlsFiles>,
+    /// Upload TLS_CERT_FILE with setWebhook (for a self-signed certificate).
+    pub webhook_cert_upload: bool,
     /// Where GET /metrics is served (Prometheus text).
     pub metrics_addr: SocketAddr,
     pub database_path: PathBuf,
@@ -190,6 +204,14 @@ impl Config {
         let webhook_max_connections = r.int_in("WEBHOOK_MAX_CONNECTIONS", 40, 1..=100);
         let listen_addr = r.socket_addr("LISTEN_ADDR", "127.0.0.1:8000");
         let metrics_addr = r.socket_addr("METRICS_ADDR", "127.0.0.1:9464");
+        let tls = tls_files(&mut r);
+        let webhook_cert_upload = r.flag("WEBHOOK_CERT_UPLOAD", false);
+        if webhook_cert_upload == Some(true) && tls.as_ref().is_some_and(Option::is_none) {
+            r.reject(
+                "WEBHOOK_CERT_UPLOAD",
+                "uploads TLS_CERT_FILE, which is not set (set TLS_CERT_FILE and TLS_KEY_FILE, or WEBHOOK_CERT_UPLOAD=false)",
+            );
+        }
         let database_path = r.sqlite_path("DATABASE_URL", DEFAULT_DATABASE_URL);
         let owner_id = r.user_id("BOT_OWNER_ID");
         let allowed_chat_ids = r.id_list("ALLOWED_CHAT_IDS");
@@ -224,6 +246,8 @@ impl Config {
             webhook_secret: webhook_secret.expect("checked"),
             webhook_max_connections: webhook_max_connections.expect("checked"),
             listen_addr: listen_addr.expect("checked"),
+            tls: tls.expect("checked"),
+            webhook_cert_upload: webhook_cert_upload.expect("checked"),
             metrics_addr: metrics_addr.expect("checked"),
             database_path: database_path.expect("checked"),
             owner_id: owner_id.expect("checked"),
@@ -257,6 +281,30 @@ impl Config {
             .split(':')
             .next()
             .unwrap_or_default()
+    }
+}
+
+/// TLS_CERT_FILE and TLS_KEY_FILE: both or neither.
+fn tls_files<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>) -> Option<Option<TlsFiles>> {
+    let cert = r.file_path("TLS_CERT_FILE")?;
+    let key = r.file_path("TLS_KEY_FILE")?;
+    match (cert, key) {
+        (Some(cert), Some(key)) => Some(Some(TlsFiles { cert, key })),
+        (None, None) => Some(None),
+        (Some(_), None) => {
+            r.reject(
+                "TLS_KEY_FILE",
+                "is required when TLS_CERT_FILE is set (the certificate's private key, PEM)",
+            );
+            None
+        }
+        (None, Some(_)) => {
+            r.reject(
+                "TLS_CERT_FILE",
+                "is required when TLS_KEY_FILE is set (the certificate chain, PEM)",
+            );
+            None
+        }
     }
 }
 

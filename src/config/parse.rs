@@ -190,6 +190,31 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         }
     }
 
+    /// `true` or `false` (also 1/0, yes/no, on/off).
+    pub fn flag(&mut self, name: &'static str, default: bool) -> Option<bool> {
+        let Some(value) = self.get(name) else {
+            return Some(default);
+        };
+        match value.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Some(true),
+            "false" | "0" | "no" | "off" => Some(false),
+            _ => {
+                self.problem(name, format!("must be true or false, not {value:?}"));
+                None
+            }
+        }
+    }
+
+    /// A file path, `None` inside when unset.
+    pub fn file_path(&mut self, name: &'static str) -> Option<Option<PathBuf>> {
+        Some(self.get(name).map(PathBuf::from))
+    }
+
+    /// Records a problem found by looking at several variables together.
+    pub fn reject(&mut self, name: &'static str, message: &str) {
+        self.problem(name, message);
+    }
+
     pub fn sqlite_path(&mut self, name: &'static str, default: &str) -> Option<PathBuf> {
         let value = self.or_default(name, default);
         let path = value

@@ -198,3 +198,34 @@ fn polling_needs_no_webhook_settings_but_still_checks_those_given() {
     let wrong = Config::from_lookup_for(Intake::Polling, |k| vars.get(k).cloned()).unwrap_err();
     assert_eq!(wrong.variables(), ["WEBHOOK_URL"]);
 }
+
+#[test]
+fn tls_needs_both_files_and_an_upload_needs_the_certificate() {
+    let mut vars = valid();
+    assert_eq!(load(&vars).unwrap().tls, None);
+
+    vars.insert("TLS_CERT_FILE", "/etc/telegate/tls/cert.pem".to_owned());
+    assert_eq!(load(&vars).unwrap_err().variables(), ["TLS_KEY_FILE"]);
+
+    vars.insert("TLS_KEY_FILE", "/etc/telegate/tls/key.pem".to_owned());
+    vars.insert("WEBHOOK_CERT_UPLOAD", "yes".to_owned());
+    let config = load(&vars).unwrap();
+    assert_eq!(
+        config.tls.unwrap().key,
+        PathBuf::from("/etc/telegate/tls/key.pem")
+    );
+    assert!(config.webhook_cert_upload);
+
+    vars.insert("WEBHOOK_CERT_UPLOAD", "maybe".to_owned());
+    assert_eq!(
+        load(&vars).unwrap_err().variables(),
+        ["WEBHOOK_CERT_UPLOAD"]
+    );
+
+    vars.remove("TLS_CERT_FILE");
+    vars.remove("TLS_KEY_FILE");
+    vars.insert("WEBHOOK_CERT_UPLOAD", "true".to_owned());
+    let problems = load(&vars).unwrap_err();
+    assert_eq!(problems.variables(), ["WEBHOOK_CERT_UPLOAD"]);
+    assert!(problems.to_string().contains("TLS_CERT_FILE"));
+}

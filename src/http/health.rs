@@ -1,12 +1,30 @@
-//! GET /health: a small JSON report for monitoring.
+//! GET /health: a small JSON report for monitoring, for local eyes only.
+//!
+//! It answers a peer on loopback or in TRUSTED_PROXIES (nginx, which admits
+//! only loopback and the monitoring host); anyone else gets 403. With direct
+//! TLS there is no proxy, so the internet at large cannot read it.
 
-use axum::{Json, extract::State, http::StatusCode};
+use std::net::SocketAddr;
+
+use axum::{
+    Json,
+    extract::{ConnectInfo, State},
+    http::StatusCode,
+};
 use serde_json::{Value, json};
 
 use super::AppState;
 use crate::store::{self, inbox, outbox};
 
-pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn health(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> (StatusCode, Json<Value>) {
+    let ip = peer.ip().to_canonical();
+    if !ip.is_loopback() && !state.trusted_proxies.iter().any(|n| n.contains(&ip)) {
+        let body = json!({ "error": "/health answers only loopback and TRUSTED_PROXIES" });
+        return (StatusCode::FORBIDDEN, Json(body));
+    }
     let db = &state.db;
     let counts = async {
         store::ping(db).await?;

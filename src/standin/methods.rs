@@ -190,7 +190,7 @@ fn answer(state: &State, method: &str, params: &Value) -> Response {
             let hook = lock(&state.webhook).clone();
             ok(json!({
                 "url": hook["url"].as_str().unwrap_or_default(),
-                "has_custom_certificate": false,
+                "has_custom_certificate": hook["has_custom_certificate"] == true,
                 "pending_update_count": lock(&state.held).len(),
                 "max_connections": hook["max_connections"].as_u64().unwrap_or(40),
                 "allowed_updates": hook["allowed_updates"],
@@ -235,7 +235,26 @@ fn set_webhook(state: &State, params: &Value) -> Response {
             None,
         );
     }
-    *lock(&state.webhook) = params.clone();
+    // A certificate arrives only as an uploaded file (multipart).
+    let mut hook = params.clone();
+    match &params["certificate"] {
+        Value::Null => {}
+        Value::Object(file)
+            if file["content"]
+                .as_str()
+                .is_some_and(|pem| pem.trim_start().starts_with("-----BEGIN CERTIFICATE-----")) =>
+        {
+            hook["has_custom_certificate"] = json!(true);
+        }
+        _ => {
+            return error(
+                400,
+                "Bad Request: bad webhook: Failed to set custom certificate file",
+                None,
+            );
+        }
+    }
+    *lock(&state.webhook) = hook;
     ok_described(json!(true), "Webhook was set")
 }
 

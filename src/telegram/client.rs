@@ -107,9 +107,22 @@ impl BotClient {
         if let Value::Object(fields) = &mut form {
             fields.remove(DOCUMENT_TEXT);
         }
+        self.call_with_file("sendDocument", &form, "document", &path)
+            .await
+    }
+
+    /// Calls `method` as multipart/form-data, uploading the file at `path`
+    /// as the parameter `field` (such as setWebhook's `certificate`).
+    pub async fn call_with_file(
+        &self,
+        method: &str,
+        params: &Value,
+        field: &str,
+        path: &std::path::Path,
+    ) -> Result<Value, ApiError> {
         let response: Result<MethodResponse<Value>, _> = self
             .bot
-            .request_with_form_data("sendDocument", form, vec![("document", path)])
+            .request_with_form_data(method, params, vec![(field, path.to_owned())])
             .await;
         response.map(|r| r.result).map_err(classify)
     }

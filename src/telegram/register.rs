@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::BotClient;
+use super::{ApiError, BotClient};
 use crate::{
     bot::commands::{COMMANDS, Level},
     config::{Config, Intake},
@@ -110,11 +110,11 @@ pub async fn run(
 #[error("{step}: {source}")]
 struct StepError {
     step: &'static str,
-    source: super::ApiError,
+    source: ApiError,
 }
 
 /// Names the step a failed call belongs to.
-fn step(step: &'static str) -> impl Fn(super::ApiError) -> StepError {
+fn step(step: &'static str) -> impl Fn(ApiError) -> StepError {
     move |source| StepError { step, source }
 }
 
@@ -156,11 +156,24 @@ async fn set_webhook(client: &BotClient, config: &Config) -> Result<(), StepErro
         }
         Err(e) => tracing::warn!(error = %e, "getWebhookInfo failed; registering anyway"),
     }
-    client
-        .call("setWebhook", &webhook_params(config))
+    call_set_webhook(client, config)
         .await
         .map_err(step("setWebhook"))?;
     Ok(())
+}
+
+/// setWebhook with the configured parameters; with WEBHOOK_CERT_UPLOAD, as
+/// multipart with TLS_CERT_FILE as the `certificate` Telegram must trust.
+pub async fn call_set_webhook(client: &BotClient, config: &Config) -> Result<Value, ApiError> {
+    let params = webhook_params(config);
+    match (&config.tls, config.webhook_cert_upload) {
+        (Some(tls), true) => {
+            client
+                .call_with_file("setWebhook", &params, "certificate", &tls.cert)
+                .await
+        }
+        _ => client.call("setWebhook", &params).await,
+    }
 }
 
 /// getUpdates does not work while a webhook is set, so polling removes it,
@@ -209,6 +222,9 @@ pub fn drift(info: &Value, config: &Config) -> Vec<String> {
             "the webhook pointed at {url}, not WEBHOOK_URL; setting {}",
             config.webhook_url
         ));
+    }
+    if config.webhook_cert_upload && info["has_custom_certificate"] != true && !url.is_empty() {
+        problems.push("Telegram has no uploaded certificate for the webhook (WEBHOOK_CERT_UPLOAD=true); uploading TLS_CERT_FILE".to_owned());
     }
     let pending = info["pending_update_count"].as_i64().unwrap_or(0);
     if pending > 0 {

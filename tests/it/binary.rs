@@ -504,3 +504,81 @@ async fn poll_is_refused_while_serve_runs_on_the_same_database() {
         "{stderr}"
     );
 }
+
+/// Waits until the log has a line containing `text`.
+fn wait_logged(served: &Served, text: &str) -> bool {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while std::time::Instant::now() < deadline {
+        if served.logs.lock().unwrap().contains(text) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+fn hangup(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_makes_serve_reread_its_certificate_without_a_restart() {
+    use crate::support::certs::TestCa;
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (old_ca, new_ca) = (
+        TestCa::new(&dir.path().join("old")),
+        TestCa::new(&dir.path().join("new")),
+    );
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    old_ca.issue(&cert, &key);
+    let mut served = serve(
+        &standin,
+        dir.path(),
+        &[
+            ("TLS_CERT_FILE", "cert.pem"),
+            ("TLS_KEY_FILE", "key.pem"),
+            ("TELEGRAM_IP_RANGES", "127.0.0.1/32"),
+            ("TRUSTED_PROXIES", ""),
+        ],
+    );
+    let health = format!("https://{}/health", served.addr);
+    let trusting = |ca: &TestCa| {
+        frankenstein::reqwest::Client::builder()
+            .tls_certs_only([frankenstein::reqwest::Certificate::from_pem(&ca.pem()).unwrap()])
+            .build()
+            .unwrap()
+    };
+    assert!(trusting(&old_ca).get(&health).send().await.is_ok());
+
+    new_ca.issue(&cert, &key);
+    hangup(&served.child);
+    let reloaded = wait_logged(&served, "SIGHUP: reloaded the TLS certificate");
+    let after = trusting(&new_ca).get(&health).send().await;
+    let refused = trusting(&old_ca).get(&health).send().await;
+    let logs = stop(&mut served);
+
+    assert!(reloaded, "{logs}");
+    assert_eq!(after.unwrap().status(), 200);
+    assert!(refused.is_err());
+    assert!(served.child.try_wait().unwrap().unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_without_tls_is_logged_and_does_not_stop_serve() {
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(&standin, dir.path(), &[]);
+
+    hangup(&served.child);
+    let logged = wait_logged(&served, "TLS_CERT_FILE is not set");
+    let alive = served.child.try_wait().unwrap().is_none();
+    let logs = stop(&mut served);
+
+    assert!(logged && alive, "{logs}");
+    assert!(served.child.try_wait().unwrap().unwrap().success());
+}

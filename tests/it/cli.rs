@@ -300,3 +300,37 @@ async fn check_reports_each_problem_and_what_works() {
     );
     assert!(!out.contains(&wrong[10..]), "the token is not echoed");
 }
+
+#[tokio::test]
+async fn check_loads_the_tls_certificate_and_names_a_broken_one() {
+    let app = TestApp::prepare(&[]).await;
+    let workdir = tempfile::tempdir().unwrap();
+    let (cert, key) = (
+        workdir.path().join("cert.pem"),
+        workdir.path().join("key.pem"),
+    );
+    crate::support::certs::self_signed(&cert, &key);
+    let mut vars = app.vars.clone();
+    vars.insert("TLS_CERT_FILE".into(), cert.display().to_string());
+    vars.insert("TLS_KEY_FILE".into(), key.display().to_string());
+    vars.insert("LISTEN_ADDR".into(), "0.0.0.0:8443".into());
+
+    let (ok, out) = check_in(workdir.path(), vars.clone()).await;
+    assert!(ok, "{out}");
+    assert!(out.contains("are a usable certificate and key"), "{out}");
+
+    // The key of another certificate: serve could not use the pair.
+    crate::support::certs::self_signed(&workdir.path().join("other.pem"), &key);
+    let (ok, out) = check_in(workdir.path(), vars.clone()).await;
+    assert!(!ok);
+    assert!(out.contains("FAIL  TLS_CERT_FILE"), "{out}");
+
+    vars.insert("LISTEN_ADDR".into(), "127.0.0.1:8443".into());
+    crate::support::certs::self_signed(&cert, &key);
+    let (ok, out) = check_in(workdir.path(), vars).await;
+    assert!(!ok);
+    assert!(
+        out.contains("LISTEN_ADDR=127.0.0.1:8443 is loopback"),
+        "{out}"
+    );
+}

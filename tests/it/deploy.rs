@@ -82,9 +82,10 @@ fn install(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-#[test]
-fn install_sh_dry_run_prints_every_step_and_changes_nothing() {
-    let output = install(&[
+/// `install.sh --dry-run` for bot.example.net with `extra` flags; its
+/// output, once it has succeeded.
+fn dry_run(extra: &[&str]) -> String {
+    let mut args = vec![
         "--dry-run",
         "--domain",
         "bot.example.net",
@@ -92,13 +93,21 @@ fn install_sh_dry_run_prints_every_step_and_changes_nothing() {
         "ops@example.net",
         "--binary",
         env!("CARGO_BIN_EXE_telegate"),
-    ]);
-    let out = String::from_utf8_lossy(&output.stdout);
+    ];
+    args.extend(extra);
+    let output = install(&args);
+    let out = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "{out}{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    out
+}
+
+#[test]
+fn install_sh_dry_run_prints_every_step_and_changes_nothing() {
+    let out = dry_run(&[]);
     for step in [
         "+ install -d -m 700 -o telegate -g telegate /var/lib/telegate",
         "/usr/local/bin/telegate",
@@ -129,4 +138,60 @@ fn install_sh_without_a_domain_shows_its_usage() {
     let output = install(&["--dry-run", "--email", "ops@example.net"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).starts_with("usage:"));
+}
+
+#[test]
+fn install_sh_direct_tls_dry_run_gets_a_certificate_for_telegate_and_no_nginx() {
+    let out = dry_run(&["--direct-tls"]);
+    for step in [
+        "+ install -d -m 750 -o root -g telegate /etc/telegate/tls",
+        "+ write /etc/telegate/certbot-deploy-hook (mode 755, owner root:root)",
+        "+ certbot certonly --standalone -d bot.example.net --email ops@example.net --agree-tos --non-interactive --deploy-hook /etc/telegate/certbot-deploy-hook",
+    ] {
+        assert!(out.contains(step), "missing {step:?} in:\n{out}");
+    }
+    assert!(!out.contains("nginx"), "{out}");
+}
+
+/// The env file install.sh writes, with the three secrets filled in, is a
+/// configuration serve accepts, and says what the mode needs.
+#[test]
+fn the_env_file_install_sh_writes_is_valid_in_both_modes() {
+    for (mode, url, tls) in [
+        (None, "https://bot.example.net/telegram/webhook", false),
+        (
+            Some("--direct-tls"),
+            "https://bot.example.net:8443/telegram/webhook",
+            true,
+        ),
+    ] {
+        let mut args = vec![
+            "--print-env",
+            "--domain",
+            "bot.example.net",
+            "--email",
+            "ops@example.net",
+        ];
+        args.extend(mode);
+        let output = install(&args);
+        assert!(output.status.success());
+        let text = String::from_utf8(output.stdout).unwrap();
+        let mut vars: std::collections::HashMap<String, String> = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        vars.insert("TELEGRAM_BOT_TOKEN".into(), crate::support::TOKEN.into());
+        vars.insert("WEBHOOK_SECRET".into(), crate::support::SECRET.into());
+        let config = telegate::config::Config::from_lookup(|k| vars.get(k).cloned())
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(config.webhook_url, url);
+        assert_eq!(config.tls.is_some(), tls);
+        assert_eq!(config.listen_addr.ip().is_loopback(), !tls);
+        assert_eq!(
+            config.database_path,
+            std::path::PathBuf::from("/var/lib/telegate/telegate.db")
+        );
+    }
 }

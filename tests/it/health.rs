@@ -41,3 +41,51 @@ impl JsonValue for frankenstein::reqwest::Response {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
     }
 }
+
+/// This machine's address on its default route: not loopback, so a request
+/// to it comes from "elsewhere" as far as the server can tell.
+fn own_public_address() -> std::net::IpAddr {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    // No packet is sent: connect only picks the route and its source address.
+    probe
+        .connect("192.0.2.1:9")
+        .or_else(|_| probe.connect("8.8.8.8:53"))
+        .expect("this test needs a network interface besides loopback");
+    probe.local_addr().unwrap().ip()
+}
+
+#[tokio::test]
+async fn health_refuses_a_peer_that_is_neither_loopback_nor_a_trusted_proxy() {
+    let ip = own_public_address();
+    assert!(!ip.is_loopback());
+    let app = TestApp::spawn_with(&[("LISTEN_ADDR", "0.0.0.0:0")]).await;
+    let port = app
+        .url("/")
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let url = format!("http://{ip}:{port}/health");
+
+    let refused = frankenstein::reqwest::get(&url).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("only loopback and TRUSTED_PROXIES")
+    );
+    assert_eq!(app.get("/health").await.status(), 200, "loopback may");
+
+    let mut app = app;
+    app.stop().await;
+    app.vars
+        .insert("TRUSTED_PROXIES".into(), format!("{ip}/32"));
+    app.vars
+        .insert("LISTEN_ADDR".into(), format!("0.0.0.0:{port}"));
+    app.start().await;
+    let admitted = frankenstein::reqwest::get(&url).await.unwrap();
+    assert_eq!(admitted.status(), 200, "a trusted proxy may");
+}

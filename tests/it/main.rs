@@ -22,3 +22,4 @@ mod sessions;
 mod standin;
 mod startup;
 mod support;
+mod tls;

@@ -20,7 +20,7 @@ use std::{
 
 use frankenstein::reqwest::{Client, RequestBuilder, StatusCode};
 
-use crate::support::{OWNER, SECRET, TestApp, WEBHOOK_PATH, updates::private_text};
+use crate::support::{OWNER, SECRET, TestApp, WEBHOOK_PATH, certs, updates::private_text};
 
 const TELEGRAM: &str = "127.0.0.1";
 const DENIED: &str = "127.0.0.2";
@@ -97,30 +97,11 @@ fn main_conf(dir: &Path) -> String {
     )
 }
 
-fn self_signed_certificate(dir: &Path) {
-    let status = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args(["-subj", "/CN=localhost"])
-        .arg("-keyout")
-        .arg(dir.join("privkey.pem"))
-        .arg("-out")
-        .arg(dir.join("fullchain.pem"))
-        .output()
-        .expect("openssl runs");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-}
-
 /// Writes the config, checks it with `nginx -t`, and starts nginx.
 fn start_nginx(dir: &Path, upstream: &str) -> Nginx {
     std::fs::create_dir_all(dir.join("acme")).unwrap();
     std::fs::create_dir_all(dir.join("tmp")).unwrap();
-    self_signed_certificate(dir);
+    certs::self_signed(&dir.join("fullchain.pem"), &dir.join("privkey.pem"));
     let (http, https) = (port(), port());
     std::fs::write(
         dir.join("telegate.conf"),

@@ -1,6 +1,7 @@
 //! Test support: a real telegate on loopback, a real SQLite file, and the
 //! Telegram stand-in as its Bot API.
 
+pub mod certs;
 pub mod updates;
 
 use std::{collections::HashMap, future::Future, path::PathBuf, time::Duration};
@@ -121,6 +122,11 @@ impl TestApp {
                 .await
                 .expect("telegate poll starts"),
         );
+    }
+
+    /// Re-reads TLS_CERT_FILE and TLS_KEY_FILE, as SIGHUP does.
+    pub async fn reload_certificate(&self) -> anyhow::Result<()> {
+        self.running().reload_certificate().await
     }
 
     /// Stops the server the way SIGTERM does.

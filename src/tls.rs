@@ -1,0 +1,108 @@
+//! Direct TLS, for running without nginx: serve terminates TLS itself with
+//! rustls, on TLS_CERT_FILE and TLS_KEY_FILE, and re-reads them on SIGHUP so
+//! a renewed certificate needs no restart.
+
+use std::{net::SocketAddr, time::Duration};
+
+use anyhow::Context;
+use axum::Router;
+use axum_server::{Handle, tls_rustls::RustlsConfig};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::TlsFiles;
+
+/// A handshake not finished by then is dropped (a slow or idle client
+/// cannot hold a connection open without ever sending a request).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The certificate being served, and where it came from.
+#[derive(Clone)]
+pub struct Certificate {
+    files: TlsFiles,
+    rustls: RustlsConfig,
+}
+
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Certificate")
+            .field("files", &self.files)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Certificate {
+    /// Reads and checks the certificate chain and key.
+    pub async fn load(files: &TlsFiles) -> anyhow::Result<Self> {
+        let (cert, key) = read(files).await?;
+        let rustls = RustlsConfig::from_pem(cert, key)
+            .await
+            .map_err(|e| unusable(files, &e))?;
+        Ok(Self {
+            files: files.clone(),
+            rustls,
+        })
+    }
+
+    /// Reads the files again and serves them to new connections. On an
+    /// error the certificate served so far stays.
+    pub async fn reload(&self) -> anyhow::Result<()> {
+        let (cert, key) = read(&self.files).await?;
+        self.rustls
+            .reload_from_pem(cert, key)
+            .await
+            .map_err(|e| unusable(&self.files, &e))
+    }
+
+    pub fn files(&self) -> &TlsFiles {
+        &self.files
+    }
+}
+
+async fn read(files: &TlsFiles) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+    let cert = tokio::fs::read(&files.cert)
+        .await
+        .with_context(|| format!("cannot read TLS_CERT_FILE {}", files.cert.display()))?;
+    let key = tokio::fs::read(&files.key)
+        .await
+        .with_context(|| format!("cannot read TLS_KEY_FILE {}", files.key.display()))?;
+    Ok((cert, key))
+}
+
+fn unusable(files: &TlsFiles, error: &std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "TLS_CERT_FILE {} and TLS_KEY_FILE {} are not a PEM certificate chain and its private key: {error}",
+        files.cert.display(),
+        files.key.display()
+    )
+}
+
+/// Serves `app` over TLS until `cancel` fires, then lets requests in flight
+/// finish for up to `grace`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    certificate: Certificate,
+    cancel: CancellationToken,
+    grace: Duration,
+) {
+    let handle: Handle<SocketAddr> = Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        cancel.cancelled().await;
+        stopper.graceful_shutdown(Some(grace));
+    });
+    let served = async {
+        let listener = listener.into_std()?;
+        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(certificate.rustls)
+            .handshake_timeout(HANDSHAKE_TIMEOUT);
+        axum_server::from_tcp(listener)?
+            .acceptor(acceptor)
+            .handle(handle)
+            .serve(app.into_make_service_with_connect_info::<SocketAddr>())
+            .await
+    };
+    if let Err(e) = served.await {
+        tracing::error!(error = %e, "the HTTPS server stopped");
+    }
+}

@@ -1,0 +1,77 @@
+//! Certificates made with openssl (installed by .ci/run), for the tests
+//! that speak TLS.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+const EC: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+
+/// Writes a self-signed certificate for 127.0.0.1 and localhost to `cert`,
+/// and its key to `key` (what WEBHOOK_CERT_UPLOAD is for).
+pub fn self_signed(cert: &Path, key: &Path) {
+    openssl(&["-subj", "/CN=localhost"], cert, key);
+}
+
+/// A certificate authority of the test's own, as Let's Encrypt is for a
+/// real server: clients trust it, and the server's certificate is issued
+/// by it.
+pub struct TestCa {
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+impl TestCa {
+    pub fn new(dir: &Path) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        let (cert, key) = (dir.join("ca.pem"), dir.join("ca.key"));
+        openssl(&["-subj", "/CN=telegate test CA"], &cert, &key);
+        Self { cert, key }
+    }
+
+    /// The CA's certificate, PEM, for a client to trust.
+    pub fn pem(&self) -> Vec<u8> {
+        std::fs::read(&self.cert).unwrap()
+    }
+
+    /// Issues a certificate for 127.0.0.1 and localhost to `cert` and `key`
+    /// (a new key each time, as a renewal may have).
+    pub fn issue(&self, cert: &Path, key: &Path) {
+        let (ca_cert, ca_key) = (self.cert.display(), self.key.display());
+        openssl(
+            &[
+                "-subj",
+                "/CN=localhost",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+                "-CA",
+                &ca_cert.to_string(),
+                "-CAkey",
+                &ca_key.to_string(),
+            ],
+            cert,
+            key,
+        );
+    }
+}
+
+fn openssl(args: &[&str], cert: &Path, key: &Path) {
+    let output = Command::new("openssl")
+        .args(["req", "-x509", "-nodes", "-days", "1"])
+        .args(EC)
+        .args(args)
+        .arg("-keyout")
+        .arg(key)
+        .arg("-out")
+        .arg(cert)
+        .output()
+        .expect("openssl runs (apt-get install openssl)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
