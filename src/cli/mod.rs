@@ -7,6 +7,7 @@ mod backup;
 mod check;
 mod notify;
 mod outbox;
+mod restore;
 mod totp;
 mod users;
 mod webhook;
@@ -72,12 +73,18 @@ pub enum Command {
         #[command(flatten)]
         listing: outbox::Listing,
     },
-    /// Copy the database to PATH, consistently, also while serve runs. To
-    /// restore: stop serve, copy the backup over DATABASE_URL's file (and
-    /// delete its -wal and -shm files), start serve.
+    /// Copy the database to PATH, consistently, also while serve runs
+    /// (`telegate restore PATH` puts it back).
     Backup {
         /// The new file to write (never overwritten).
         path: PathBuf,
+    },
+    /// Put a backup in place of the database, with serve stopped. The backup
+    /// is checked first (intact, a schema this version knows, its audit
+    /// chain whole); the database it replaces is kept beside it.
+    Restore {
+        /// A file written by `telegate backup`.
+        backup: PathBuf,
     },
     /// Check the configuration without starting: every variable, .env's
     /// mode and owner, the database, and the token (getMe) when the Bot API
@@ -127,6 +134,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Users { action } => runtime.block_on(users::run(action)),
         Command::TotpSetup { account } => totp::setup(&account),
         Command::Backup { path } => runtime.block_on(backup::run(&path)),
+        Command::Restore { backup } => runtime.block_on(restore::run(&backup)),
         Command::Check => runtime.block_on(check::run()),
         Command::Webhook { action } => runtime.block_on(webhook::run(action)),
         Command::Notify(notification) => runtime.block_on(notify::run(notification)),

@@ -9,7 +9,7 @@ use crate::{binary::telegate, support::TestApp};
 const USER: i64 = 5005;
 
 /// Runs `telegate ARGS` against the app's database; returns (success, stdout, stderr).
-fn run(app: &TestApp, args: &[&str]) -> (bool, String, String) {
+pub fn run(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let (mut command, _dir) = telegate();
     let output = command
         .env(

@@ -17,6 +17,7 @@ mod owner_tools;
 mod poll;
 mod real_updates;
 mod restart;
+mod restore;
 mod security;
 mod sessions;
 mod standin;
