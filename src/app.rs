@@ -332,9 +332,16 @@ fn startup_entry(config: &Config) -> Entry {
 /// `telegate serve`: runs until SIGTERM or SIGINT; SIGHUP re-reads the TLS
 /// certificate.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let running = start(config).await?;
+    // Handlers first: a signal that comes while starting is not fatal.
     let mut hangups = signal(SignalKind::hangup())?;
-    let stop = shutdown_signal();
+    let mut terminate = signal(SignalKind::terminate())?;
+    let running = start(config).await?;
+    let stop = async {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    };
     tokio::pin!(stop);
     loop {
         tokio::select! {
@@ -348,19 +355,4 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     running.shutdown().await;
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let terminate = async {
-        match signal(SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
 }

@@ -84,7 +84,8 @@ struct Faults {
 }
 
 pub(crate) struct State {
-    token: String,
+    /// The one token accepted (BotFather's /revoke replaces it).
+    token: Mutex<String>,
     bot_id: i64,
     username: String,
     calls: Mutex<Vec<Call>>,
@@ -136,7 +137,7 @@ impl StandIn {
             .and_then(|id| id.parse().ok())
             .unwrap_or(1);
         let state = Arc::new(State {
-            token: token.to_owned(),
+            token: Mutex::new(token.to_owned()),
             bot_id,
             username: username.to_owned(),
             calls: Mutex::default(),
@@ -187,6 +188,13 @@ impl StandIn {
             .filter(|c| c.method == method && c.status == 200)
             .map(|c| c.params.clone())
             .collect()
+    }
+
+    /// Accepts `token` from now on and refuses the old one with 401, as
+    /// after BotFather's /revoke. The bot, its webhook and its held updates
+    /// stay: they belong to the bot, not to the token.
+    pub fn rotate_token(&self, token: &str) {
+        *lock(&self.state.token) = token.to_owned();
     }
 
     /// Holds an update for getUpdates, as Telegram does for a bot without

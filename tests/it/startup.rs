@@ -4,7 +4,7 @@ use telegate::standin::Fault;
 
 use crate::{
     health::JsonValue,
-    support::{DEADLINE, SECRET, TestApp, eventually},
+    support::{DEADLINE, OWNER, SECRET, TestApp, WEBHOOK_PATH, eventually},
 };
 
 #[tokio::test]
@@ -87,4 +87,54 @@ async fn an_unreachable_bot_api_is_retried_in_the_background_and_health_says_so(
     .await
     .expect("registration succeeds once the Bot API answers");
     assert_eq!(registered["status"], "ok");
+}
+
+#[tokio::test]
+async fn a_new_token_and_a_restart_re_register_the_webhook_and_send_what_was_queued() {
+    const NEW_TOKEN: &str = "123456789:BBHdqTcvCH1vGWJxfSeofSAs0K5PALDsawNEW";
+    let mut app = TestApp::spawn().await;
+    app.standin
+        .wait_for(DEADLINE, |calls| {
+            calls
+                .iter()
+                .any(|c| c.method == "setWebhook" && c.status == 200)
+                .then_some(())
+        })
+        .await
+        .expect("registered with the first token");
+
+    // BotFather's /revoke: the old token is refused from now on.
+    app.standin.rotate_token(NEW_TOKEN);
+    app.post_update(&crate::support::updates::private_text(1, OWNER, "/ping"))
+        .await;
+    app.standin
+        .wait_for(DEADLINE, |calls| {
+            calls
+                .iter()
+                .any(|c| c.method == "sendMessage" && c.status == 401)
+                .then_some(())
+        })
+        .await
+        .expect("the reply is refused with the old token");
+    assert!(app.texts_to(OWNER).is_empty());
+
+    app.stop().await;
+    app.vars
+        .insert("TELEGRAM_BOT_TOKEN".into(), NEW_TOKEN.into());
+    app.start().await;
+
+    let texts = app.wait_texts_to(OWNER, 1).await;
+    assert!(texts[0].starts_with("pong"), "{texts:?}");
+    app.standin
+        .wait_for(DEADLINE, |_| {
+            (app.standin.successful("setWebhook").len() == 2).then_some(())
+        })
+        .await
+        .expect("registered again, with the new token");
+    let hook = app.standin.webhook();
+    assert_eq!(
+        hook["url"],
+        format!("https://bot.example.org{WEBHOOK_PATH}")
+    );
+    assert_eq!(hook["secret_token"], SECRET);
 }
