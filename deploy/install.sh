@@ -108,6 +108,7 @@ for unit in telegate.service telegate-backup.service telegate-backup.timer; do
   run install -m 644 "$repo/deploy/$unit" "/etc/systemd/system/$unit"
 done
 run install -m 644 "$repo/deploy/logrotate/telegate" /etc/logrotate.d/telegate
+run install -D -m 644 "$repo/README.md" /usr/local/share/doc/telegate/README.md
 
 echo "== configuration"
 if [ -e /etc/telegate/telegate.env ]; then
