@@ -35,11 +35,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the webhook (the default). Configured by the environment and .env.
+    ///
+    /// SIGTERM or SIGINT stop it; SIGHUP re-reads TLS_CERT_FILE and
+    /// TLS_KEY_FILE when serve terminates TLS itself.
     Serve,
-    /// Fetch updates with getUpdates instead of a webhook, for development
-    /// where Telegram cannot reach this machine. Deletes the webhook first
-    /// (serve sets it again); WEBHOOK_URL and WEBHOOK_SECRET may be unset.
-    /// Refused while serve runs on the same database.
+    /// Fetch updates by long polling instead of a webhook (for development).
+    ///
+    /// For a machine Telegram cannot reach. Deletes the webhook first (serve
+    /// sets it again); WEBHOOK_URL and WEBHOOK_SECRET may be unset. Refused
+    /// while serve runs on the same database.
     Poll,
     /// Chat with the bot from the terminal, against a Telegram stand-in built
     /// into the binary. No token and no network needed.
@@ -79,9 +83,10 @@ pub enum Command {
         /// The new file to write (never overwritten).
         path: PathBuf,
     },
-    /// Put a backup in place of the database, with serve stopped. The backup
-    /// is checked first (intact, a schema this version knows, its audit
-    /// chain whole); the database it replaces is kept beside it.
+    /// Put a backup in place of the database, with serve stopped.
+    ///
+    /// The backup is checked first (intact, a schema this version knows, its
+    /// audit chain whole); the database it replaces is kept beside it.
     Restore {
         /// A file written by `telegate backup`.
         backup: PathBuf,
