@@ -128,7 +128,8 @@ fn the_sandbox_answers_ping_with_pong_and_exits_cleanly() {
 struct Served {
     child: std::process::Child,
     addr: String,
-    logs: std::sync::Arc<std::sync::Mutex<String>>,
+    /// The log so far, and a signal for each line added.
+    logs: std::sync::Arc<(std::sync::Mutex<String>, std::sync::Condvar)>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -138,7 +139,7 @@ impl Served {
         if let Some(reader) = self.reader.take() {
             reader.join().unwrap();
         }
-        self.logs.lock().unwrap().clone()
+        self.logs.0.lock().unwrap().clone()
     }
 }
 
@@ -176,7 +177,10 @@ fn start_server(
         telegate.env(k, v);
     }
     let mut child = telegate.spawn().unwrap();
-    let logs = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let logs = std::sync::Arc::new((
+        std::sync::Mutex::new(String::new()),
+        std::sync::Condvar::new(),
+    ));
     let (listening_tx, listening) = std::sync::mpsc::channel();
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let sink = logs.clone();
@@ -187,14 +191,15 @@ fn start_server(
             if let Some(addr) = listening_addr(&line) {
                 let _ = listening_tx.send(addr);
             }
-            sink.lock().unwrap().push_str(&line);
+            sink.0.lock().unwrap().push_str(&line);
+            sink.1.notify_all();
             line.clear();
         }
     });
     let addr = listening.recv_timeout(DEADLINE).unwrap_or_else(|e| {
         panic!(
             "telegate {subcommand} did not log that it started ({e}): {}",
-            logs.lock().unwrap()
+            logs.0.lock().unwrap()
         )
     });
     Served {
@@ -507,14 +512,11 @@ async fn poll_is_refused_while_serve_runs_on_the_same_database() {
 
 /// Waits until the log has a line containing `text`.
 fn wait_logged(served: &Served, text: &str) -> bool {
-    let deadline = std::time::Instant::now() + DEADLINE;
-    while std::time::Instant::now() < deadline {
-        if served.logs.lock().unwrap().contains(text) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
+    let (logs, line_added) = &*served.logs;
+    let (_logs, timeout) = line_added
+        .wait_timeout_while(logs.lock().unwrap(), DEADLINE, |logs| !logs.contains(text))
+        .unwrap();
+    !timeout.timed_out()
 }
 
 fn hangup(child: &std::process::Child) {
