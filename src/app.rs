@@ -149,44 +149,26 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let (identity_tx, identity) = watch::channel(None);
 
     let (ingest, ingest_task) = Ingest::start(db.clone(), inbox_wake.clone());
+    let state = AppState {
+        db: db.clone(),
+        ingest,
+        webhook_secret: config.webhook_secret.clone(),
+        trusted_proxies: config.trusted_proxies.clone().into(),
+        telegram_ranges: config.telegram_ranges.clone().into(),
+        webhook: webhook_status.clone(),
+        metrics: metrics.clone(),
+    };
     let server = match listener {
         Some(listener) => {
-            let state = AppState {
-                db: db.clone(),
-                ingest,
-                webhook_secret: config.webhook_secret.clone(),
-                trusted_proxies: config.trusted_proxies.clone().into(),
-                telegram_ranges: config.telegram_ranges.clone().into(),
-                webhook: webhook_status.clone(),
-                metrics: metrics.clone(),
-            };
             let app = build_app(state, &config.webhook_path);
-            match &certificate {
-                Some(certificate) => tokio::spawn(tls::serve(
-                    listener,
-                    app,
-                    certificate.clone(),
-                    cancel.clone(),
-                    SHUTDOWN_GRACE / 2,
-                )),
-                None => tokio::spawn(serve_http("webhook", listener, app, cancel.clone())),
-            }
+            serve_webhook(listener, app, certificate.clone(), cancel.clone())
         }
         None => {
             let poller = Poller {
                 client: client.clone(),
-                ingest,
+                ingest: state.ingest,
             };
-            let ready = webhook_status.clone();
-            let stop = cancel.clone();
-            // The poller starts once the webhook is gone (registration);
-            // it owns the last ingest handle, so it ends before the writer.
-            tokio::spawn(async move {
-                tokio::select! {
-                    () = stop.cancelled() => {}
-                    () = ready.wait_registered() => poller.run(stop).await,
-                }
-            })
+            spawn_poller(poller, state.webhook, cancel.clone())
         }
     };
 
@@ -279,6 +261,40 @@ fn step_up(config: &Config) -> anyhow::Result<StepUp> {
         factor,
         timeout: config.session_timeout,
         max_age: config.session_max_age,
+    })
+}
+
+/// The webhook and /health, over TLS when serve terminates it itself.
+fn serve_webhook(
+    listener: TcpListener,
+    app: axum::Router,
+    certificate: Option<Certificate>,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
+    match certificate {
+        Some(certificate) => tokio::spawn(tls::serve(
+            listener,
+            app,
+            certificate,
+            cancel,
+            SHUTDOWN_GRACE / 2,
+        )),
+        None => tokio::spawn(serve_http("webhook", listener, app, cancel)),
+    }
+}
+
+/// The poller, started once registration has deleted the webhook. It owns
+/// the last ingest handle, so it ends before the inbox writer drains.
+fn spawn_poller(
+    poller: Poller,
+    registration: Arc<WebhookStatus>,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::select! {
+            () = cancel.cancelled() => {}
+            () = registration.wait_registered() => poller.run(cancel).await,
+        }
     })
 }
 
