@@ -29,6 +29,8 @@ const MONITOR: &str = "127.0.0.4";
 
 struct Nginx {
     child: Child,
+    /// The port standing in for 80 (ACME and the redirect).
+    http: u16,
     https: u16,
 }
 
@@ -131,7 +133,7 @@ fn start_nginx(dir: &Path, upstream: &str) -> Nginx {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    Nginx { child, https }
+    Nginx { child, http, https }
 }
 
 /// An HTTPS client whose connections come from `source`.
@@ -296,4 +298,63 @@ async fn nginx_in_front_admits_telegram_only_and_keeps_the_client_address_honest
         StatusCode::NOT_FOUND,
         "everything else is 404"
     );
+}
+
+#[tokio::test]
+async fn port_80_answers_acme_challenges_and_sends_everything_else_to_https() {
+    if !nginx_installed() {
+        return;
+    }
+    let app = telegate_behind_nginx().await;
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = start_nginx(dir.path(), &upstream_of(&app));
+    until_up(&nginx).await;
+    let challenges = dir.path().join("acme/.well-known/acme-challenge");
+    std::fs::create_dir_all(&challenges).unwrap();
+    std::fs::write(challenges.join("tok3n"), "tok3n.account-key-thumbprint").unwrap();
+    let plain = Client::builder()
+        .redirect(frankenstein::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let http = format!("http://127.0.0.1:{}", nginx.http);
+
+    let challenge = plain
+        .get(format!("{http}/.well-known/acme-challenge/tok3n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenge.status(), StatusCode::OK);
+    assert_eq!(
+        challenge.text().await.unwrap(),
+        "tok3n.account-key-thumbprint"
+    );
+
+    let update = plain
+        .post(format!("{http}{WEBHOOK_PATH}"))
+        .header("x-telegram-bot-api-secret-token", SECRET)
+        .body(private_text(31, OWNER, "/ping").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(update.status(), StatusCode::MOVED_PERMANENTLY);
+    let location = update.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("https://") && location.ends_with(WEBHOOK_PATH),
+        "{location}"
+    );
+    assert_eq!(
+        app.inbox_status(31).await,
+        None,
+        "plain HTTP carries no update"
+    );
+
+    let over_tls = client_from(TELEGRAM)
+        .get(nginx.url("/health"))
+        .send()
+        .await
+        .unwrap();
+    let hsts = over_tls.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap();
+    assert!(hsts.contains("max-age=31536000"), "{hsts}");
 }
