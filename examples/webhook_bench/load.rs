@@ -1,5 +1,6 @@
-//! The load generator: keep-alive HTTP/1.1 connections, each posting one
-//! update after another, the update_id unique across all of them.
+//! The load generator: keep-alive HTTP/1.1 connections (plain, or TLS as
+//! Telegram connects to a telegate that terminates TLS itself), each posting
+//! one update after another, the update_id unique across all of them.
 
 use std::{
     net::SocketAddr,
@@ -20,15 +21,72 @@ use hyper::{
 };
 use hyper_util::rt::TokioIo;
 use tokio::{net::TcpStream, task::JoinSet};
+use tokio_rustls::{
+    TlsConnector,
+    rustls::{
+        ClientConfig, RootCertStore,
+        pki_types::{CertificateDer, ServerName, pem::PemObject},
+    },
+};
 
 pub const WEBHOOK_PATH: &str = "/telegram/webhook";
 /// The bot owner: an edited message from them is stored, handled and
 /// recorded, but answered with nothing, so the outbox stays empty.
 pub const OWNER_ID: i64 = 10001;
 
+/// How the connections are made.
+#[derive(Clone)]
+pub enum Transport {
+    Plain,
+    /// TLS, trusting only the certificate authority it was made with.
+    Tls(TlsConnector),
+}
+
+impl Transport {
+    /// TLS that trusts the CA certificate in the PEM file `ca`.
+    pub fn tls_trusting(ca: &std::path::Path) -> anyhow::Result<Self> {
+        let mut roots = RootCertStore::empty();
+        for cert in CertificateDer::pem_file_iter(ca)? {
+            roots.add(cert?)?;
+        }
+        let config = ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Self::Tls(TlsConnector::from(Arc::new(config))))
+    }
+
+    /// An HTTP/1.1 connection to `addr`.
+    async fn open<B>(&self, addr: SocketAddr) -> anyhow::Result<SendRequest<B>>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let stream = TcpStream::connect(addr)
+            .await
+            .with_context(|| format!("cannot connect to {addr}"))?;
+        stream.set_nodelay(true)?;
+        match self {
+            Self::Plain => {
+                let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+                tokio::spawn(conn);
+                Ok(sender)
+            }
+            Self::Tls(connector) => {
+                let name = ServerName::IpAddress(addr.ip().into());
+                let stream = connector.connect(name, stream).await?;
+                let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+                tokio::spawn(conn);
+                Ok(sender)
+            }
+        }
+    }
+}
+
 /// One run against one server.
 pub struct Load {
     pub addr: SocketAddr,
+    pub transport: Transport,
     pub connections: usize,
     pub warmup: Duration,
     pub measure: Duration,
@@ -86,7 +144,15 @@ impl Load {
         let mut tasks = JoinSet::new();
         for _ in 0..self.connections {
             let (addr, secret, ids) = (self.addr, self.secret.clone(), self.next_update_id.clone());
-            tasks.spawn(connection(addr, secret, ids, measure_from, until));
+            let transport = self.transport.clone();
+            tasks.spawn(connection(
+                addr,
+                transport,
+                secret,
+                ids,
+                measure_from,
+                until,
+            ));
         }
         let mut outcome = Outcome::default();
         while let Some(done) = tasks.join_next().await {
@@ -101,12 +167,13 @@ impl Load {
 /// One keep-alive connection: posts until `until`, measuring from `measure_from`.
 async fn connection(
     addr: SocketAddr,
+    transport: Transport,
     secret: Arc<str>,
     ids: Arc<AtomicI64>,
     measure_from: Instant,
     until: Instant,
 ) -> anyhow::Result<Outcome> {
-    let mut sender = connect(addr).await?;
+    let mut sender = transport.open(addr).await?;
     let mut outcome = Outcome::default();
     loop {
         let sent = Instant::now();
@@ -140,7 +207,7 @@ async fn connection(
         }
         if answer.is_err() {
             // The connection is gone; open another one.
-            sender = connect(addr).await?;
+            sender = transport.open(addr).await?;
         }
     }
 }
@@ -151,16 +218,6 @@ fn edited_message(update_id: i64) -> String {
     format!(
         r#"{{"update_id":{update_id},"edited_message":{{"message_id":{message_id},"from":{{"id":{OWNER_ID},"is_bot":false,"first_name":"Ada","last_name":"Owner","username":"ada_owner","language_code":"en"}},"chat":{{"id":{OWNER_ID},"first_name":"Ada","last_name":"Owner","username":"ada_owner","type":"private"}},"date":1795000000,"edit_date":1795000060,"text":"Reminder: the quarterly report is due on Friday, please review section 3 before then."}}}}"#
     )
-}
-
-async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
-    let stream = TcpStream::connect(addr)
-        .await
-        .with_context(|| format!("cannot connect to {addr}"))?;
-    stream.set_nodelay(true)?;
-    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
-    Ok(sender)
 }
 
 /// Sends one request and reads the whole answer.
@@ -181,10 +238,12 @@ where
 }
 
 /// `GET path` on a fresh connection (for /health).
-pub async fn get(addr: SocketAddr, path: &str) -> anyhow::Result<(StatusCode, Bytes)> {
-    let stream = TcpStream::connect(addr).await?;
-    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
+pub async fn get(
+    addr: SocketAddr,
+    transport: &Transport,
+    path: &str,
+) -> anyhow::Result<(StatusCode, Bytes)> {
+    let mut sender = transport.open(addr).await?;
     let request = Request::get(path)
         .header(header::HOST, addr.to_string())
         .body(Empty::<Bytes>::new())?;

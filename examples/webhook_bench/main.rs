@@ -4,6 +4,10 @@
 //!
 //! `cargo run --release --example webhook_bench -- --connections 50 --seconds 10`
 //!
+//! With `--tls`, telegate terminates TLS itself (TLS_CERT_FILE, a certificate
+//! made with openssl) and the load connects over TLS; the bare server stays
+//! plain HTTP, the ceiling.
+//!
 //! Both servers run as child processes; the Telegram stand-in and the load
 //! generator run in this one. See docs/BENCHMARKS.md.
 
@@ -22,7 +26,8 @@ use sqlx::{Connection, sqlite::SqliteConnectOptions};
 use telegate::standin::StandIn;
 use tokio::process::Command;
 
-use load::{Load, OWNER_ID, Outcome, WEBHOOK_PATH};
+use anyhow::Context;
+use load::{Load, OWNER_ID, Outcome, Transport, WEBHOOK_PATH};
 use server::{Binaries, Server, free_addr};
 
 const TOKEN: &str = "123456789:BENCHbenchBENCHbench_-0123456789abc";
@@ -43,6 +48,9 @@ struct Args {
     /// Do not (re)build telegate and bare_webhook first.
     #[arg(long)]
     no_build: bool,
+    /// telegate terminates TLS itself (direct TLS, as without nginx).
+    #[arg(long)]
+    tls: bool,
 }
 
 /// One server's figures.
@@ -63,8 +71,16 @@ async fn main() -> anyhow::Result<ExitCode> {
     // Other work on the machine skews the figures: say how busy it was.
     let loadavg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let next_update_id = Arc::new(AtomicI64::new(1));
-    let load = |addr| Load {
+    let dir = tempfile::tempdir()?;
+    let telegate_transport = if args.tls {
+        make_certificates(dir.path())?;
+        Transport::tls_trusting(&dir.path().join("ca.pem"))?
+    } else {
+        Transport::Plain
+    };
+    let load = |addr, transport: &Transport| Load {
         addr,
+        transport: transport.clone(),
         connections: args.connections,
         warmup: Duration::from_secs(args.warmup),
         measure: Duration::from_secs(args.seconds),
@@ -76,17 +92,23 @@ async fn main() -> anyhow::Result<ExitCode> {
     let addr = free_addr()?;
     let mut command = Command::new(&binaries.bare);
     command.arg(addr.to_string());
-    let bare = Server::start(command, addr, |status, _| status == 200).await?;
-    let bare = measure(bare, load(addr)).await?;
+    let bare = Server::start(command, addr, &Transport::Plain, |status, _| status == 200).await?;
+    let bare = measure(bare, load(addr, &Transport::Plain)).await?;
 
     eprintln!("telegate: {}", binaries.telegate.display());
     let standin = StandIn::start(TOKEN, "bench_bot").await?;
-    let dir = tempfile::tempdir()?;
     let database = dir.path().join("bench.db");
     let addr = free_addr()?;
+    let mut command = telegate_command(&binaries.telegate, dir.path(), &standin.url(), addr);
+    if args.tls {
+        command
+            .env("TLS_CERT_FILE", dir.path().join("cert.pem"))
+            .env("TLS_KEY_FILE", dir.path().join("key.pem"));
+    }
     let telegate = Server::start(
-        telegate_command(&binaries.telegate, dir.path(), &standin.url(), addr),
+        command,
         addr,
+        &telegate_transport,
         // Registered and ready: the worker handles updates during the load.
         |status, body| {
             status == 200
@@ -95,7 +117,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         },
     )
     .await?;
-    let telegate = measure(telegate, load(addr)).await?;
+    let telegate = measure(telegate, load(addr, &telegate_transport)).await?;
     let inbox = count_inbox(&database).await?;
 
     print_report(&args, &bare, &telegate, &inbox);
@@ -113,6 +135,45 @@ async fn main() -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// A CA (`ca.pem`) and a certificate it issued for 127.0.0.1 (`cert.pem`,
+/// `key.pem`), made with openssl in `dir`.
+fn make_certificates(dir: &Path) -> anyhow::Result<()> {
+    let req = |extra: &[&str], cert: &str, key: &str| -> anyhow::Result<()> {
+        let output = std::process::Command::new("openssl")
+            .args(["req", "-x509", "-nodes", "-days", "1", "-newkey", "ec"])
+            .args(["-pkeyopt", "ec_paramgen_curve:prime256v1"])
+            .args(extra)
+            .arg("-keyout")
+            .arg(dir.join(key))
+            .arg("-out")
+            .arg(dir.join(cert))
+            .current_dir(dir)
+            .output()
+            .context("cannot run openssl (apt-get install openssl)")?;
+        if !output.status.success() {
+            anyhow::bail!("openssl: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        Ok(())
+    };
+    req(&["-subj", "/CN=bench CA"], "ca.pem", "ca.key")?;
+    req(
+        &[
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+        ],
+        "cert.pem",
+        "key.pem",
+    )
 }
 
 /// `telegate serve`, configured by a cleared environment, in `dir` (no .env).
@@ -214,7 +275,12 @@ fn print_report(args: &Args, bare: &Figures, telegate: &Figures, inbox: &Inbox) 
         "| server | requests/s | p50 ms | p99 ms | max ms | errors | RSS idle MB | RSS peak MB | server CPU | load-gen CPU | % of bare |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (name, f, share) in [("bare axum", bare, 100.0), ("telegate", telegate, ratio)] {
+    let name = if args.tls {
+        "telegate (direct TLS)"
+    } else {
+        "telegate"
+    };
+    for (name, f, share) in [("bare axum", bare, 100.0), (name, telegate, ratio)] {
         let o = &f.outcome;
         println!(
             "| {name} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {:.1} | {:.1} | {:.2} | {:.2} | {share:.0} |",

@@ -81,6 +81,7 @@ impl Server {
     pub async fn start(
         mut command: Command,
         addr: SocketAddr,
+        transport: &load::Transport,
         ready: impl Fn(u16, &Bytes) -> bool,
     ) -> anyhow::Result<Self> {
         // The program only: the environment holds the token and the secret.
@@ -99,7 +100,7 @@ impl Server {
             if let Some(status) = child.try_wait()? {
                 bail!("{name} exited before it was ready: {status}");
             }
-            let health = tokio::time::timeout(POLL, load::get(addr, "/health")).await;
+            let health = tokio::time::timeout(POLL, load::get(addr, transport, "/health")).await;
             if let Ok(Ok((status, body))) = health
                 && ready(status.as_u16(), &body)
             {
