@@ -81,9 +81,9 @@ impl Worker {
     }
 
     /// Pending updates grouped by chat, in update_id order, leaving out chats
-    /// that are being worked on.
+    /// that are being worked on (the scan skips them).
     async fn next_lanes(&self, busy: &HashSet<ChatKey>) -> Vec<(ChatKey, Vec<PendingUpdate>)> {
-        let pending = match inbox::pending(&self.reads, SCAN).await {
+        let pending = match inbox::pending(&self.reads, SCAN, busy).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the inbox");
@@ -93,9 +93,6 @@ impl Worker {
         let mut lanes: Vec<(ChatKey, Vec<PendingUpdate>)> = Vec::new();
         for update in pending {
             let chat = update.chat_key;
-            if busy.contains(&chat) {
-                continue;
-            }
             match lanes.iter_mut().find(|(c, _)| *c == chat) {
                 Some((_, list)) => list.push(update),
                 None => lanes.push((chat, vec![update])),

@@ -92,18 +92,35 @@ pub struct Scan {
 /// Pending updates in update_id order, from the oldest `scan.window`, at
 /// most `scan.per_chat` of any one chat: a chat with a backlog leaves room
 /// for the chats behind it. The window keeps the cost of a scan bounded
-/// however long the backlog is.
-pub async fn pending(db: &Db, scan: Scan) -> sqlx::Result<Vec<PendingUpdate>> {
+/// however long the backlog is. Chats in `busy` (being worked on) are left
+/// out before the window is taken, so a scan costs nothing for updates that
+/// could not be started anyway.
+pub async fn pending(
+    db: &Db,
+    scan: Scan,
+    busy: &HashSet<Option<i64>>,
+) -> sqlx::Result<Vec<PendingUpdate>> {
+    // One statement text whatever is busy (one prepared statement): the busy
+    // chats go in as a JSON array; `NOT IN` is never true for a NULL
+    // chat_key, so whether those are busy is a flag of its own.
+    let chats: Vec<i64> = busy.iter().flatten().copied().collect();
+    let chats = serde_json::to_string(&chats).unwrap_or_else(|_| "[]".to_owned());
     sqlx::query_as(
         "SELECT update_id, kind, chat_key, attempts FROM inbox WHERE update_id IN (
              SELECT update_id FROM (
                  SELECT update_id,
                         row_number() OVER (PARTITION BY chat_key ORDER BY update_id) AS nth
                  FROM (SELECT update_id, chat_key FROM inbox
-                       WHERE status = 'pending' ORDER BY update_id LIMIT ?))
+                       WHERE status = 'pending'
+                         AND (chat_key IS NULL
+                              OR chat_key NOT IN (SELECT value FROM json_each(?)))
+                         AND (chat_key IS NOT NULL OR NOT ?)
+                       ORDER BY update_id LIMIT ?))
              WHERE nth <= ? ORDER BY update_id LIMIT ?)
          ORDER BY update_id",
     )
+    .bind(chats)
+    .bind(busy.contains(&None))
     .bind(scan.window)
     .bind(scan.per_chat)
     .bind(scan.limit)
@@ -197,5 +214,37 @@ mod tests {
         assert_eq!(stored, [true, false, false]);
         assert_eq!(count_pending(&db).await.unwrap(), 2);
         assert_eq!(insert_batch(&db, &[]).await.unwrap(), Vec::<bool>::new());
+    }
+
+    #[tokio::test]
+    async fn the_scan_leaves_out_busy_chats_and_keeps_updates_without_a_chat() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::open(&dir.path().join("t.db")).await.unwrap();
+        let of = |update_id, chat_key| NewUpdate {
+            chat_key,
+            ..update(update_id)
+        };
+        let stored = [of(1, Some(7)), of(2, None), of(3, Some(8)), of(4, Some(7))];
+        insert_batch(&db, &stored.iter().collect::<Vec<_>>())
+            .await
+            .unwrap();
+        let scan = Scan {
+            window: 10,
+            per_chat: 10,
+            limit: 10,
+        };
+        let ids = |busy: &[Option<i64>]| {
+            let busy: HashSet<Option<i64>> = busy.iter().copied().collect();
+            let db = db.clone();
+            async move {
+                let found = pending(&db, scan, &busy).await.unwrap();
+                found.iter().map(|u| u.update_id).collect::<Vec<_>>()
+            }
+        };
+
+        assert_eq!(ids(&[]).await, [1, 2, 3, 4]);
+        assert_eq!(ids(&[Some(7)]).await, [2, 3]);
+        assert_eq!(ids(&[None]).await, [1, 3, 4]);
+        assert_eq!(ids(&[None, Some(7), Some(8)]).await, Vec::<i64>::new());
     }
 }

@@ -69,7 +69,9 @@ async fn the_inbox_scan_reaches_a_quiet_chat_behind_a_flooding_one() {
         per_chat: 64,
         limit: 512,
     };
-    let scan = inbox::pending(&db, scan).await.unwrap();
+    let scan = inbox::pending(&db, scan, &Default::default())
+        .await
+        .unwrap();
     let from_flood = scan.iter().filter(|u| u.chat_key == Some(OWNER)).count();
     assert_eq!(from_flood, 64, "a bounded share of the flooding chat");
     assert!(
