@@ -169,5 +169,5 @@ else
   run systemctl restart telegate
 fi
 echo "done. Check the configuration as the service sees it with:"
-echo "  sudo systemd-run --pty --uid=telegate -p EnvironmentFile=/etc/telegate/telegate.env -p WorkingDirectory=/var/lib/telegate /usr/local/bin/telegate check"
+echo "  sudo -u telegate telegate --env-file /etc/telegate/telegate.env check"
 echo "and follow the log with: journalctl -u telegate -f"

@@ -6,7 +6,7 @@ use std::{os::unix::fs::PermissionsExt, path::Path, time::Duration};
 use serde_json::json;
 
 use crate::{
-    config::{Config, TlsFiles},
+    config::{self, Config, TlsFiles},
     store,
     telegram::{ApiError, BotClient},
     tls::Certificate,
@@ -20,7 +20,8 @@ enum Verdict {
 }
 
 pub async fn run() -> anyhow::Result<()> {
-    let mut verdicts = vec![dotenv_file(Path::new(".env"))];
+    let (env_file, named) = config::env_file();
+    let mut verdicts = vec![dotenv_file(&env_file, named)];
     match Config::from_env() {
         Err(e) => verdicts.push(Verdict::Fail(e.to_string())),
         Ok(config) => {
@@ -52,25 +53,31 @@ pub async fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// .env holds secrets: only its owner may read it, and the owner is the
-/// user telegate runs as.
-fn dotenv_file(path: &Path) -> Verdict {
+/// The env file holds secrets: only its owner may read it, and the owner is
+/// the user telegate runs as.
+fn dotenv_file(path: &Path, named: bool) -> Verdict {
     let Ok(meta) = std::fs::metadata(path) else {
+        if named {
+            return Verdict::Fail(format!("{} cannot be read", path.display()));
+        }
         return Verdict::Skip("no .env here: the configuration comes from the environment".into());
     };
+    let name = path.display();
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Verdict::Fail(format!(
-            ".env has mode {mode:03o}: others can read its secrets; run chmod 600 .env"
+            "{name} has mode {mode:03o}: others can read its secrets; run chmod 600 {name}"
         ));
     }
     use std::os::unix::fs::MetadataExt;
     match current_uid() {
         Some(uid) if uid != meta.uid() => Verdict::Fail(format!(
-            ".env belongs to uid {}, but telegate runs as uid {uid}; chown it to the service user",
+            "{name} belongs to uid {}, but telegate runs as uid {uid}; chown it to the service user",
             meta.uid()
         )),
-        _ => Verdict::Ok(format!(".env has mode {mode:03o} and belongs to this user")),
+        _ => Verdict::Ok(format!(
+            "{name} has mode {mode:03o} and belongs to this user"
+        )),
     }
 }
 

@@ -20,7 +20,7 @@ use anyhow::bail;
 
 use crate::{
     app,
-    config::{Config, Intake},
+    config::{self, Config, Intake},
     logging, sandbox, store,
 };
 
@@ -28,6 +28,10 @@ use crate::{
 #[derive(Debug, Parser)]
 #[command(version, about)]
 pub struct Cli {
+    /// Read the configuration from this file instead of ./.env, such as the
+    /// service's /etc/telegate/telegate.env (run as its user: sudo -u telegate).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -117,6 +121,9 @@ pub enum AuditAction {
 }
 
 pub fn run(cli: Cli) -> ExitCode {
+    if let Some(path) = cli.env_file {
+        config::use_env_file(path);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

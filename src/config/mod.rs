@@ -308,18 +308,43 @@ fn tls_files<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>) -> Option<Option<
     }
 }
 
-/// Loads ./.env into the environment when it exists. Only the working
-/// directory: a file in a parent directory is not ours to read.
+/// The file named by `--env-file`, read instead of ./.env.
+static ENV_FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Reads the configuration from `path` instead of ./.env (the command line's
+/// `--env-file`, for the operator's commands on a server whose
+/// configuration is systemd's EnvironmentFile). Set once, before reading.
+pub fn use_env_file(path: PathBuf) {
+    let _ = ENV_FILE.set(path);
+}
+
+/// The file the configuration is read from besides the environment, and
+/// whether it was named explicitly (then it must exist).
+pub fn env_file() -> (PathBuf, bool) {
+    match ENV_FILE.get() {
+        Some(path) => (path.clone(), true),
+        None => (PathBuf::from(".env"), false),
+    }
+}
+
+/// Loads the env file into the environment: ./.env when it exists, only in
+/// the working directory (a file in a parent directory is not ours to
+/// read), or the `--env-file`. Variables already set in the environment win.
 fn load_dotenv() -> Result<(), ConfigError> {
-    let dotenv = std::path::Path::new(".env");
-    if !dotenv.exists() {
+    let (path, named) = env_file();
+    if !named && !path.exists() {
         return Ok(());
     }
-    dotenvy::from_path(dotenv).map_err(|e| {
-        ConfigError(vec![Problem {
-            variable: ".env",
-            message: format!("cannot be read: {e}"),
-        }])
+    dotenvy::from_path(&path).map_err(|e| {
+        let (variable, message) = if named {
+            (
+                "--env-file",
+                format!("{} cannot be read: {e}", path.display()),
+            )
+        } else {
+            (".env", format!("cannot be read: {e}"))
+        };
+        ConfigError(vec![Problem { variable, message }])
     })
 }
 

@@ -334,3 +334,62 @@ async fn check_loads_the_tls_certificate_and_names_a_broken_one() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn env_file_is_read_instead_of_dot_env_and_checked_like_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn().await;
+    let conf = tempfile::tempdir().unwrap();
+    let env_file = conf.path().join("telegate.env");
+    let text: String = app.vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    std::fs::write(&env_file, text).unwrap();
+    std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // A ./.env that must not be read when --env-file names another file.
+    let workdir = tempfile::tempdir().unwrap();
+    std::fs::write(workdir.path().join(".env"), "LOG_LEVEL=shouting\n").unwrap();
+    let path = env_file.display().to_string();
+    let run_in = |args: Vec<String>| {
+        let (mut command, _empty) = telegate();
+        command.current_dir(workdir.path()).args(args);
+        async move {
+            let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+                .await
+                .unwrap();
+            let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            (
+                output.status.success(),
+                text(&output.stdout),
+                text(&output.stderr),
+            )
+        }
+    };
+    let args = |rest: &[&str]| {
+        ["--env-file", &path]
+            .iter()
+            .chain(rest)
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    let (ok, out, err) = run_in(args(&["check"])).await;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains(&format!("ok    {path} has mode 600")), "{out}");
+
+    let (ok, out, err) = run_in(args(&["users", "list"])).await;
+    assert!(ok && err.contains("nobody was enrolled"), "{out}{err}");
+
+    std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (ok, out, _) = run_in(args(&["check"])).await;
+    assert!(
+        !ok && out.contains(&format!("FAIL  {path} has mode 640")),
+        "{out}"
+    );
+
+    let missing = ["--env-file", "/nonexistent/telegate.env", "users", "list"];
+    let (ok, _, err) = run_in(missing.iter().map(|s| (*s).to_owned()).collect()).await;
+    assert!(!ok, "{err}");
+    assert!(
+        err.contains("--env-file: /nonexistent/telegate.env cannot be read"),
+        "{err}"
+    );
+}
