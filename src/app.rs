@@ -142,7 +142,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         .with_context(|| format!("cannot listen on METRICS_ADDR={}", config.metrics_addr))?;
     let metrics_addr = metrics_listener.local_addr()?;
     let metrics = Metrics::default();
-    let client = BotClient::new(&config.api_url, &config.bot_token)?;
+    let client = BotClient::new(&config.api_url, &config.bot_token)?.counted_in(metrics.clone());
     let cancel = CancellationToken::new();
     let (inbox_wake, outbox_wake) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     let webhook_status = Arc::new(WebhookStatus::default());

@@ -6,7 +6,7 @@ use frankenstein::{AsyncTelegramApi, client_reqwest::Bot, response::MethodRespon
 use serde_json::Value;
 
 use super::compose::DOCUMENT_TEXT;
-use crate::config::Secret;
+use crate::{config::Secret, metrics::Metrics};
 
 /// Calls Bot API methods by name with JSON parameters.
 ///
@@ -16,6 +16,8 @@ use crate::config::Secret;
 pub struct BotClient {
     bot: Bot,
     base: String,
+    /// Where every call is counted, by method and result (serve and poll).
+    metrics: Option<Metrics>,
 }
 
 impl fmt::Debug for BotClient {
@@ -81,7 +83,14 @@ impl BotClient {
         Ok(Self {
             bot,
             base: api_url.to_owned(),
+            metrics: None,
         })
+    }
+
+    /// Counts every call in `telegate_bot_api_calls_total{method,result}`.
+    pub fn counted_in(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Calls `method` with `params` and returns its `result`. A
@@ -93,7 +102,7 @@ impl BotClient {
         }
         let response: Result<MethodResponse<Value>, _> =
             self.bot.request(method, Some(params)).await;
-        response.map(|r| r.result).map_err(classify)
+        self.counted(method, response.map(|r| r.result).map_err(classify))
     }
 
     async fn send_text_document(&self, params: &Value, text: &str) -> Result<Value, ApiError> {
@@ -124,7 +133,22 @@ impl BotClient {
             .bot
             .request_with_form_data(method, params, vec![(field, path.to_owned())])
             .await;
-        response.map(|r| r.result).map_err(classify)
+        self.counted(method, response.map(|r| r.result).map_err(classify))
+    }
+
+    fn counted(&self, method: &str, result: Result<Value, ApiError>) -> Result<Value, ApiError> {
+        if let Some(metrics) = &self.metrics {
+            let outcome = match &result {
+                Ok(_) => "ok".to_owned(),
+                Err(ApiError::Api { code, .. }) => code.to_string(),
+                Err(ApiError::Transport(_)) => "network".to_owned(),
+            };
+            metrics.count(
+                "telegate_bot_api_calls_total",
+                &[("method", method), ("result", &outcome)],
+            );
+        }
+        result
     }
 }
 

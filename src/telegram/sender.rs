@@ -176,16 +176,8 @@ async fn run_lane(shared: Arc<Shared>, first: QueuedCall, cancel: CancellationTo
 /// (so the lane may go on with the chat's next call).
 async fn send_one(shared: &Shared, call: &QueuedCall) -> bool {
     let params: Value = serde_json::from_str(&call.params).unwrap_or(Value::Null);
+    // The client counts the call in telegate_bot_api_calls_total.
     let result = shared.client.call(&call.method, &params).await;
-    let outcome = match &result {
-        Ok(_) => "ok".to_owned(),
-        Err(ApiError::Api { code, .. }) => code.to_string(),
-        Err(ApiError::Transport(_)) => "network".to_owned(),
-    };
-    shared.metrics.count(
-        "telegate_bot_api_calls_total",
-        &[("method", &call.method), ("result", &outcome)],
-    );
     let now = shared.clock.now_ms();
     let (sent, stored) = match result {
         Ok(_) => (true, outbox::mark_sent(&shared.db, call.id).await),

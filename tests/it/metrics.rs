@@ -33,6 +33,7 @@ async fn metrics_count_updates_refusals_calls_and_queues() {
         "telegate_webhook_requests_total{outcome=\"wrong_secret\"} 1",
         "telegate_webhook_requests_total{outcome=\"address_not_allowed\"} 1",
         "telegate_updates_total{kind=\"message\",decision=\"allowed\"} 1",
+        "telegate_bot_api_calls_total{method=\"getMe\",result=\"ok\"} 1",
         "telegate_bot_api_calls_total{method=\"sendMessage\",result=\"500\"} 1",
         "telegate_bot_api_calls_total{method=\"sendMessage\",result=\"ok\"} 1",
         "telegate_send_retries_total 1",

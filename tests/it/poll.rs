@@ -60,6 +60,14 @@ async fn poll_deletes_the_webhook_first_then_answers_updates_it_fetched() {
         delete.params["drop_pending_updates"], false,
         "pending updates are kept for getUpdates"
     );
+    let metrics = app.metrics().await;
+    for line in [
+        "telegate_bot_api_calls_total{method=\"deleteWebhook\",result=\"ok\"} 1",
+        "telegate_bot_api_calls_total{method=\"getUpdates\",result=\"ok\"}",
+        "telegate_updates_total{kind=\"message\",decision=\"allowed\"} 1",
+    ] {
+        assert!(metrics.contains(line), "missing {line:?} in:\n{metrics}");
+    }
     app.stop().await;
 }
 
