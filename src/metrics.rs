@@ -45,7 +45,7 @@ const HELP: &[(&str, &str)] = &[
     ),
     (
         "telegate_bot_api_calls_total",
-        "Bot API calls made by the sender, by method and result.",
+        "Bot API calls made by serve or poll, by method and result.",
     ),
     (
         "telegate_send_retries_total",
@@ -58,9 +58,32 @@ const HELP: &[(&str, &str)] = &[
     ("telegate_dead_letters_total", "Calls given up on."),
 ];
 
+/// Counters without labels: shown as 0 until first counted, so that rate()
+/// and increase() see that first increment.
+const UNLABELLED: [&str; 3] = [
+    "telegate_send_retries_total",
+    "telegate_too_many_requests_total",
+    "telegate_dead_letters_total",
+];
+
+/// Every answer the webhook counts, shown as 0 until it happens.
+pub const WEBHOOK_OUTCOMES: [&str; 7] = [
+    "ok",
+    "wrong_secret",
+    "address_not_allowed",
+    "too_large",
+    "bad_json",
+    "not_stored",
+    "other",
+];
+
 impl Metrics {
     /// Adds one to a counter. `labels` are (name, value) pairs.
     pub fn count(&self, name: &'static str, labels: &[(&str, &str)]) {
+        debug_assert!(
+            HELP.iter().any(|(n, _)| *n == name),
+            "{name} needs a HELP line to be shown"
+        );
         let rendered = labels
             .iter()
             .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
@@ -72,6 +95,10 @@ impl Metrics {
     /// Counts one webhook answer; an acknowledged one (`took`) is timed too.
     /// One lock, no allocation: this runs for every request.
     pub fn webhook_answer(&self, outcome: &'static str, took: Option<Duration>) {
+        debug_assert!(
+            WEBHOOK_OUTCOMES.contains(&outcome),
+            "{outcome} is not shown"
+        );
         let mut inner = self.lock();
         *inner.webhook.entry(outcome).or_insert(0) += 1;
         let Some(took) = took else {
@@ -95,28 +122,32 @@ impl Metrics {
     pub fn render(&self, inbox_depth: i64, outbox_depth: i64, dead: i64) -> String {
         let inner = self.lock();
         let mut out = String::new();
-        let mut last = "";
-        for ((name, labels), value) in &inner.counters {
-            if *name != last {
-                let help = HELP.iter().find(|(n, _)| n == name).map_or("", |(_, h)| h);
-                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-                last = name;
-            }
-            if labels.is_empty() {
-                let _ = writeln!(out, "{name} {value}");
-            } else {
-                let _ = writeln!(out, "{name}{{{labels}}} {value}");
-            }
-        }
         let requests = "telegate_webhook_requests_total";
-        if !inner.webhook.is_empty() {
-            let _ = writeln!(
-                out,
-                "# HELP {requests} Webhook requests by answer: ok, or the reason for refusing.\n# TYPE {requests} counter"
-            );
-        }
-        for (outcome, value) in &inner.webhook {
-            let _ = writeln!(out, "{requests}{{outcome=\"{outcome}\"}} {value}");
+        for (name, help) in HELP {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+            if *name == requests {
+                for outcome in WEBHOOK_OUTCOMES {
+                    let value = inner.webhook.get(outcome).copied().unwrap_or(0);
+                    let _ = writeln!(out, "{requests}{{outcome=\"{outcome}\"}} {value}");
+                }
+                continue;
+            }
+            let samples = inner
+                .counters
+                .range((*name, String::new())..)
+                .take_while(|((n, _), _)| n == name);
+            let mut any = false;
+            for ((_, labels), value) in samples {
+                any = true;
+                if labels.is_empty() {
+                    let _ = writeln!(out, "{name} {value}");
+                } else {
+                    let _ = writeln!(out, "{name}{{{labels}}} {value}");
+                }
+            }
+            if !any && UNLABELLED.contains(name) {
+                let _ = writeln!(out, "{name} 0");
+            }
         }
         let ack = "telegate_webhook_ack_seconds";
         let _ = writeln!(
@@ -222,5 +253,19 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("telegate_outbox_pending 2"), "{text}");
+    }
+
+    #[test]
+    fn counters_an_alert_watches_are_shown_as_zero_before_they_first_count() {
+        let text = Metrics::default().render(0, 0, 0);
+        for line in [
+            "telegate_dead_letters_total 0",
+            "telegate_too_many_requests_total 0",
+            "telegate_send_retries_total 0",
+            "telegate_webhook_requests_total{outcome=\"wrong_secret\"} 0",
+            "# TYPE telegate_updates_total counter",
+        ] {
+            assert!(text.contains(line), "missing {line:?} in:\n{text}");
+        }
     }
 }

@@ -45,3 +45,101 @@ async fn metrics_count_updates_refusals_calls_and_queues() {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
 }
+
+const ALERTS: &str = include_str!("../../deploy/alerts.yml");
+
+/// promtool comes with Debian's prometheus package; `.ci/run` installs it
+/// and sets TELEGATE_REQUIRE_PROMTOOL=1, so CI fails without it.
+fn promtool_installed() -> bool {
+    let found = std::process::Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("TELEGATE_REQUIRE_PROMTOOL").is_none(),
+            "promtool is not installed (apt-get install prometheus)"
+        );
+        eprintln!("skipped: promtool is not installed (CI installs it)");
+    }
+    found
+}
+
+/// A server that has handled an update and refused one, so that the
+/// labelled counters have samples.
+async fn busy_metrics() -> String {
+    let app = TestApp::spawn().await;
+    app.say(1, OWNER, "/ping").await;
+    app.post_raw(
+        private_text(2, OWNER, "/ping").to_string(),
+        &[("x-telegram-bot-api-secret-token", "wrong")],
+    )
+    .await;
+    app.metrics().await
+}
+
+#[tokio::test]
+async fn the_alert_rules_name_only_metrics_that_telegate_serves() {
+    let text = busy_metrics().await;
+    let mut named: Vec<&str> = ALERTS
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with("telegate_"))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    assert!(named.len() >= 5, "{named:?}");
+    for name in named {
+        let family = ["_bucket", "_count", "_sum"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix))
+            .unwrap_or(name);
+        assert!(
+            text.contains(&format!("# TYPE {family} ")),
+            "deploy/alerts.yml names {name}, which /metrics does not serve:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn promtool_accepts_the_metrics_text_and_the_alert_rules() {
+    if !promtool_installed() {
+        return;
+    }
+    let text = busy_metrics().await;
+    let linted = tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = std::process::Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&linted.stdout),
+        String::from_utf8_lossy(&linted.stderr)
+    );
+    assert!(linted.status.success() && said.trim().is_empty(), "{said}");
+
+    let rules = std::process::Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/alerts.yml"))
+        .output()
+        .unwrap();
+    assert!(
+        rules.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rules.stderr)
+    );
+}
