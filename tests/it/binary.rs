@@ -92,21 +92,10 @@ fn a_dot_env_file_in_the_working_directory_is_read() {
 #[test]
 fn the_sandbox_answers_ping_with_pong_and_exits_cleanly() {
     let (mut telegate, _dir) = telegate();
-    let mut child = telegate
-        .arg("sandbox")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"/ping\n/whoami\n/auth sandbox-passcode\n/users\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = crate::support::output_with_stdin(
+        telegate.arg("sandbox"),
+        "/ping\n/whoami\n/auth sandbox-passcode\n/users\n",
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),

@@ -107,21 +107,8 @@ async fn promtool_accepts_the_metrics_text_and_the_alert_rules() {
     }
     let text = busy_metrics().await;
     let linted = tokio::task::spawn_blocking(move || {
-        use std::io::Write;
-        let mut child = std::process::Command::new("promtool")
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        let mut lint = std::process::Command::new("promtool");
+        crate::support::output_with_stdin(lint.args(["check", "metrics"]), &text)
     })
     .await
     .unwrap();

@@ -179,15 +179,29 @@ async fn until_up(nginx: &Nginx) {
     assert!(up.is_some(), "nginx did not come up");
 }
 
-#[tokio::test]
-async fn nginx_in_front_admits_telegram_only_and_keeps_the_client_address_honest() {
+/// A telegate behind a running nginx (and the directory nginx runs in), or
+/// `None` when nginx is not installed and not required.
+async fn behind_nginx() -> Option<(TestApp, tempfile::TempDir, Nginx)> {
     if !nginx_installed() {
-        return;
+        return None;
     }
     let app = telegate_behind_nginx().await;
     let dir = tempfile::tempdir().unwrap();
     let nginx = start_nginx(dir.path(), &upstream_of(&app));
     until_up(&nginx).await;
+    Some((app, dir, nginx))
+}
+
+/// The status of a GET of `url` from `source`.
+async fn status_of_get(source: &str, url: &str) -> StatusCode {
+    client_from(source).get(url).send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn nginx_in_front_admits_telegram_only_and_keeps_the_client_address_honest() {
+    let Some((app, _dir, nginx)) = behind_nginx().await else {
+        return;
+    };
     let base = nginx.url("");
     let hook = nginx.url(WEBHOOK_PATH);
     let post = |from: &str, secret: &str, update: serde_json::Value, spoof: Option<&str>| {
@@ -261,40 +275,24 @@ async fn nginx_in_front_admits_telegram_only_and_keeps_the_client_address_honest
         "the monitoring host may read /health, not post updates"
     );
 
-    let health = client_from(TELEGRAM)
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), StatusCode::OK, "/health from loopback");
-    let health = client_from(MONITOR)
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .unwrap();
+    let health = format!("{base}/health");
     assert_eq!(
-        health.status(),
+        status_of_get(TELEGRAM, &health).await,
+        StatusCode::OK,
+        "/health from loopback"
+    );
+    assert_eq!(
+        status_of_get(MONITOR, &health).await,
         StatusCode::OK,
         "/health from the monitoring host"
     );
-    let health = client_from(DENIED)
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        health.status(),
+        status_of_get(DENIED, &health).await,
         StatusCode::FORBIDDEN,
         "/health from elsewhere"
     );
-
-    let other = client_from(TELEGRAM)
-        .get(format!("{base}/admin"))
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        other.status(),
+        status_of_get(TELEGRAM, &format!("{base}/admin")).await,
         StatusCode::NOT_FOUND,
         "everything else is 404"
     );
@@ -302,13 +300,9 @@ async fn nginx_in_front_admits_telegram_only_and_keeps_the_client_address_honest
 
 #[tokio::test]
 async fn port_80_answers_acme_challenges_and_sends_everything_else_to_https() {
-    if !nginx_installed() {
+    let Some((app, dir, nginx)) = behind_nginx().await else {
         return;
-    }
-    let app = telegate_behind_nginx().await;
-    let dir = tempfile::tempdir().unwrap();
-    let nginx = start_nginx(dir.path(), &upstream_of(&app));
-    until_up(&nginx).await;
+    };
     let challenges = dir.path().join("acme/.well-known/acme-challenge");
     std::fs::create_dir_all(&challenges).unwrap();
     std::fs::write(challenges.join("tok3n"), "tok3n.account-key-thumbprint").unwrap();

@@ -11,20 +11,16 @@ use frankenstein::reqwest::StatusCode;
 use tokio::{net::TcpListener, task::JoinSet};
 
 use super::{
-    OUT_OF_RANGE, TELEGRAM, client_from, nginx_installed, start_nginx, telegate_behind_nginx,
-    until_up, upstream_of, webhook_post,
+    OUT_OF_RANGE, TELEGRAM, behind_nginx, client_from, nginx_installed, start_nginx, until_up,
+    webhook_post,
 };
 use crate::support::{OWNER, eventually, updates::private_text};
 
 #[tokio::test]
 async fn nginx_lets_a_burst_of_concurrent_updates_from_telegram_through() {
-    if !nginx_installed() {
+    let Some((app, _dir, nginx)) = behind_nginx().await else {
         return;
-    }
-    let app = telegate_behind_nginx().await;
-    let dir = tempfile::tempdir().unwrap();
-    let nginx = start_nginx(dir.path(), &upstream_of(&app));
-    until_up(&nginx).await;
+    };
 
     let telegram = client_from(TELEGRAM);
     let mut requests = JoinSet::new();

@@ -331,10 +331,18 @@ fn run_blocking(
     stdin: &str,
 ) -> (bool, String, String) {
     let (mut command, _dir) = crate::binary::telegate();
+    let output = output_with_stdin(command.envs(vars).args(args), stdin);
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Runs `command` to its end with `stdin` as its input (blocking).
+pub fn output_with_stdin(command: &mut std::process::Command, stdin: &str) -> std::process::Output {
     use std::{io::Write, process::Stdio};
     let mut child = command
-        .envs(vars)
-        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -346,10 +354,5 @@ fn run_blocking(
         .unwrap()
         .write_all(stdin.as_bytes())
         .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    child.wait_with_output().unwrap()
 }
