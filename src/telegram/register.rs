@@ -1,5 +1,6 @@
 //! Start-up registration: getMe, setWebhook (or, to poll, deleteWebhook),
-//! setMyCommands, retried with backoff in the background so an unreachable Bot API never crash-loops.
+//! setMyCommands, retried with backoff in the background so an unreachable
+//! Bot API never crash-loops.
 
 use std::{
     sync::{Arc, Mutex},
