@@ -57,6 +57,7 @@ pub struct Running {
     addr: Option<SocketAddr>,
     /// The certificate served when serve terminates TLS itself.
     certificate: Option<Certificate>,
+    metrics: Metrics,
     metrics_addr: SocketAddr,
     db: Db,
     reads: Db,
@@ -84,10 +85,13 @@ impl Running {
     /// Re-reads TLS_CERT_FILE and TLS_KEY_FILE (what SIGHUP does). The
     /// certificate served so far stays when they cannot be used.
     pub async fn reload_certificate(&self) -> anyhow::Result<()> {
-        match &self.certificate {
-            Some(certificate) => certificate.reload().await,
-            None => anyhow::bail!("TLS_CERT_FILE is not set: nginx (or nothing) terminates TLS"),
-        }
+        let Some(certificate) = &self.certificate else {
+            anyhow::bail!("TLS_CERT_FILE is not set: nginx (or nothing) terminates TLS");
+        };
+        certificate.reload().await?;
+        self.metrics.certificate_expires(certificate.not_after());
+        log_validity(certificate);
+        Ok(())
     }
 
     /// Stops accepting, finishes what is in flight, and returns within
@@ -142,6 +146,10 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         .with_context(|| format!("cannot listen on METRICS_ADDR={}", config.metrics_addr))?;
     let metrics_addr = metrics_listener.local_addr()?;
     let metrics = Metrics::default();
+    if let Some(certificate) = &certificate {
+        metrics.certificate_expires(certificate.not_after());
+        log_validity(certificate);
+    }
     let client = BotClient::new(&config.api_url, &config.bot_token)?.counted_in(metrics.clone());
     let cancel = CancellationToken::new();
     let (inbox_wake, outbox_wake) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
@@ -210,7 +218,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let metrics_server = tokio::spawn(serve_http(
         "metrics",
         metrics_listener,
-        crate::metrics::router(metrics, reads.clone()),
+        crate::metrics::router(metrics.clone(), reads.clone()),
         cancel.clone(),
     ));
     let background = vec![
@@ -239,6 +247,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         _lock: lock,
         addr,
         certificate,
+        metrics,
         metrics_addr,
         db,
         reads,
@@ -262,6 +271,22 @@ fn step_up(config: &Config) -> anyhow::Result<StepUp> {
         timeout: config.session_timeout,
         max_age: config.session_max_age,
     })
+}
+
+/// Says until when the certificate is valid; warns when that is near.
+fn log_validity(certificate: &Certificate) {
+    let file = certificate.files().cert.display().to_string();
+    match certificate.not_after() {
+        Some(ms) if ms - store::now_ms() < 14 * 86_400_000 => tracing::warn!(
+            %file,
+            "the TLS certificate expires on {} UTC, in less than 14 days: renew it",
+            crate::timefmt::utc(ms)
+        ),
+        Some(ms) => {
+            tracing::info!(%file, "the TLS certificate is valid until {} UTC", crate::timefmt::utc(ms))
+        }
+        None => tracing::warn!(%file, "the TLS certificate's expiry date could not be read"),
+    }
 }
 
 /// The webhook and /health, over TLS when serve terminates it itself.

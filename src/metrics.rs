@@ -31,6 +31,8 @@ struct Inner {
     ack_buckets: [u64; BUCKETS.len()],
     ack_count: u64,
     ack_sum: f64,
+    /// The served TLS certificate's notAfter (unix ms), with direct TLS.
+    certificate_not_after: Option<i64>,
 }
 
 /// What each counter means, for the HELP lines.
@@ -90,6 +92,11 @@ impl Metrics {
             .collect::<Vec<_>>()
             .join(",");
         *self.lock().counters.entry((name, rendered)).or_insert(0) += 1;
+    }
+
+    /// The notAfter of the certificate serve terminates TLS with.
+    pub fn certificate_expires(&self, not_after_ms: Option<i64>) {
+        self.lock().certificate_not_after = not_after_ms;
     }
 
     /// Counts one webhook answer; an acknowledged one (`took`) is timed too.
@@ -183,6 +190,14 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
+        if let Some(ms) = inner.certificate_not_after {
+            let name = "telegate_tls_certificate_expiry_timestamp_seconds";
+            let _ = writeln!(
+                out,
+                "# HELP {name} When the TLS certificate serve presents expires (direct TLS).\n# TYPE {name} gauge\n{name} {}",
+                ms / 1000
             );
         }
         out

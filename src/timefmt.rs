@@ -25,6 +25,23 @@ pub fn span(ms: i64) -> String {
     }
 }
 
+/// Unix milliseconds of a UTC calendar date and time; `None` when a field
+/// is out of range.
+pub fn unix_ms(y: i64, m: u32, d: u32, hh: u32, mm: u32, ss: u32) -> Option<i64> {
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil, the inverse of civil_from_days.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from(if m > 2 { m - 3 } else { m + 9 });
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400) + i64::from(hh * 3600 + mm * 60 + ss)) * 1000)
+}
+
 /// Year, month, day of a count of days since 1970-01-01 (Howard Hinnant's
 /// civil-from-days algorithm for the proleptic Gregorian calendar).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -51,6 +68,14 @@ mod tests {
         assert_eq!(utc(951_827_696_000), "2000-02-29 12:34:56");
         // 2026-11-25 19:40:05 UTC.
         assert_eq!(utc(1_795_635_605_000), "2026-11-25 19:40:05");
+    }
+
+    #[test]
+    fn calendar_dates_turn_back_into_unix_time() {
+        assert_eq!(unix_ms(1970, 1, 1, 0, 0, 0), Some(0));
+        assert_eq!(unix_ms(2000, 2, 29, 12, 34, 56), Some(951_827_696_000));
+        assert_eq!(unix_ms(2026, 11, 25, 19, 40, 5), Some(1_795_635_605_000));
+        assert_eq!(unix_ms(2026, 13, 1, 0, 0, 0), None);
     }
 
     #[test]

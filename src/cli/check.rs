@@ -9,6 +9,7 @@ use crate::{
     config::{self, Config, TlsFiles},
     store,
     telegram::{ApiError, BotClient},
+    timefmt::utc,
     tls::Certificate,
 };
 
@@ -91,20 +92,31 @@ fn current_uid() -> Option<u32> {
 /// TLS_CERT_FILE and TLS_KEY_FILE load as serve would load them, and
 /// serve listens where Telegram can reach it.
 async fn certificate(files: &TlsFiles, config: &Config) -> Verdict {
-    if let Err(e) = Certificate::load(files).await {
-        return Verdict::Fail(format!("{e:#}"));
-    }
+    let certificate = match Certificate::load(files).await {
+        Ok(certificate) => certificate,
+        Err(e) => return Verdict::Fail(format!("{e:#}")),
+    };
     if config.listen_addr.ip().is_loopback() {
         return Verdict::Fail(format!(
             "TLS_CERT_FILE is set (direct TLS) but LISTEN_ADDR={} is loopback, where Telegram cannot connect; set LISTEN_ADDR=0.0.0.0:8443",
             config.listen_addr
         ));
     }
-    Verdict::Ok(format!(
-        "{} and {} are a usable certificate and key",
-        files.cert.display(),
-        files.key.display()
-    ))
+    let pair = format!("{} and {}", files.cert.display(), files.key.display());
+    match certificate.not_after() {
+        Some(ms) if ms <= store::now_ms() => Verdict::Fail(format!(
+            "the certificate in {} expired on {} UTC: renew it",
+            files.cert.display(),
+            utc(ms)
+        )),
+        Some(ms) => Verdict::Ok(format!(
+            "{pair} are a usable certificate and key, valid until {} UTC",
+            utc(ms)
+        )),
+        None => Verdict::Ok(format!(
+            "{pair} are a usable certificate and key (its expiry date could not be read)"
+        )),
+    }
 }
 
 /// The database (or its directory) takes writes.

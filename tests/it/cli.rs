@@ -317,7 +317,13 @@ async fn check_loads_the_tls_certificate_and_names_a_broken_one() {
 
     let (ok, out) = check_in(workdir.path(), vars.clone()).await;
     assert!(ok, "{out}");
-    assert!(out.contains("are a usable certificate and key"), "{out}");
+    let until = crate::support::certs::not_after(&cert);
+    assert!(
+        out.contains(&format!(
+            "are a usable certificate and key, valid until {until} UTC"
+        )),
+        "{out}"
+    );
 
     // The key of another certificate: serve could not use the pair.
     crate::support::certs::self_signed(&workdir.path().join("other.pem"), &key);

@@ -80,7 +80,9 @@ async fn busy_metrics() -> String {
 
 #[tokio::test]
 async fn the_alert_rules_name_only_metrics_that_telegate_serves() {
-    let text = busy_metrics().await;
+    // Some metrics exist only with direct TLS.
+    let (tls, _) = crate::tls::tls_app(None, &[]).await;
+    let text = busy_metrics().await + &tls.metrics().await;
     let mut named: Vec<&str> = ALERTS
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .filter(|word| word.starts_with("telegate_"))
@@ -105,19 +107,21 @@ async fn promtool_accepts_the_metrics_text_and_the_alert_rules() {
     if !promtool_installed() {
         return;
     }
-    let text = busy_metrics().await;
-    let linted = tokio::task::spawn_blocking(move || {
-        let mut lint = std::process::Command::new("promtool");
-        crate::support::output_with_stdin(lint.args(["check", "metrics"]), &text)
-    })
-    .await
-    .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&linted.stdout),
-        String::from_utf8_lossy(&linted.stderr)
-    );
-    assert!(linted.status.success() && said.trim().is_empty(), "{said}");
+    let (tls, _) = crate::tls::tls_app(None, &[]).await;
+    for text in [busy_metrics().await, tls.metrics().await] {
+        let linted = tokio::task::spawn_blocking(move || {
+            let mut lint = std::process::Command::new("promtool");
+            crate::support::output_with_stdin(lint.args(["check", "metrics"]), &text)
+        })
+        .await
+        .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&linted.stdout),
+            String::from_utf8_lossy(&linted.stderr)
+        );
+        assert!(linted.status.success() && said.trim().is_empty(), "{said}");
+    }
 
     let rules = std::process::Command::new("promtool")
         .args(["check", "rules"])

@@ -15,7 +15,7 @@ use crate::support::{
 /// A server on direct TLS with a certificate from `ca` (a self-signed one
 /// without), whose peer, with no proxy in between, is the client itself:
 /// loopback stands in for Telegram's range.
-async fn tls_app(ca: Option<&TestCa>, extra: &[(&str, &str)]) -> (TestApp, PathBuf) {
+pub async fn tls_app(ca: Option<&TestCa>, extra: &[(&str, &str)]) -> (TestApp, PathBuf) {
     let mut app = TestApp::prepare(extra).await;
     let (cert, key) = (
         app.dir.path().join("cert.pem"),
@@ -43,6 +43,18 @@ fn trusting(pem: &[u8]) -> Client {
         .tls_certs_only([Certificate::from_pem(pem).unwrap()])
         .build()
         .unwrap()
+}
+
+/// The certificate expiry /metrics shows, as a UTC date.
+async fn expiry_shown(app: &TestApp) -> String {
+    let metrics = app.metrics().await;
+    let seconds: i64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("telegate_tls_certificate_expiry_timestamp_seconds "))
+        .unwrap_or_else(|| panic!("no certificate expiry in:\n{metrics}"))
+        .parse()
+        .unwrap();
+    telegate::timefmt::utc(seconds * 1000)
 }
 
 fn https(app: &TestApp, path: &str) -> String {
@@ -77,6 +89,10 @@ async fn serve_terminates_tls_itself_and_handles_an_update_sent_over_https() {
 
     let texts = app.wait_texts_to(OWNER, 1).await;
     assert!(texts[0].starts_with("pong"), "{texts:?}");
+    assert_eq!(
+        expiry_shown(&app).await,
+        certs::not_after(&app.dir.path().join("cert.pem"))
+    );
     let plain = Client::new().get(app.url("/health")).send().await;
     assert!(plain.is_err(), "plain HTTP on the TLS port: {plain:?}");
 }
@@ -89,7 +105,8 @@ async fn a_renewed_certificate_is_served_after_a_reload_without_a_restart() {
         TestCa::new(&scratch.path().join("new")),
     );
     let (app, cert) = tls_app(Some(&old_ca), &[]).await;
-    new_ca.issue(&cert, &app.dir.path().join("key.pem"));
+    let before = expiry_shown(&app).await;
+    new_ca.issue_for(30, &cert, &app.dir.path().join("key.pem"));
     // Until the reload, the certificate read at the start is served.
     assert_eq!(
         post_update(&trusting(&old_ca.pem()), &app, 1)
@@ -112,6 +129,9 @@ async fn a_renewed_certificate_is_served_after_a_reload_without_a_restart() {
             .is_err()
     );
     assert_eq!(app.wait_handled(2).await, "done");
+    let after = expiry_shown(&app).await;
+    assert_eq!(after, certs::not_after(&cert));
+    assert_ne!(after, before, "the renewed certificate's date is shown");
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ const EC: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v
 /// Writes a self-signed certificate for 127.0.0.1 and localhost to `cert`,
 /// and its key to `key` (what WEBHOOK_CERT_UPLOAD is for).
 pub fn self_signed(cert: &Path, key: &Path) {
-    openssl(&["-subj", "/CN=localhost"], cert, key);
+    openssl(&["-days", "1", "-subj", "/CN=localhost"], cert, key);
 }
 
 /// A certificate authority of the test's own, as Let's Encrypt is for a
@@ -26,7 +26,11 @@ impl TestCa {
     pub fn new(dir: &Path) -> Self {
         std::fs::create_dir_all(dir).unwrap();
         let (cert, key) = (dir.join("ca.pem"), dir.join("ca.key"));
-        openssl(&["-subj", "/CN=telegate test CA"], &cert, &key);
+        openssl(
+            &["-days", "1", "-subj", "/CN=telegate test CA"],
+            &cert,
+            &key,
+        );
         Self { cert, key }
     }
 
@@ -36,11 +40,18 @@ impl TestCa {
     }
 
     /// Issues a certificate for 127.0.0.1 and localhost to `cert` and `key`
-    /// (a new key each time, as a renewal may have).
+    /// (a new key each time, as a renewal may have), valid for a day.
     pub fn issue(&self, cert: &Path, key: &Path) {
+        self.issue_for(1, cert, key);
+    }
+
+    /// [`TestCa::issue`], valid for `days`.
+    pub fn issue_for(&self, days: u32, cert: &Path, key: &Path) {
         let (ca_cert, ca_key) = (self.cert.display(), self.key.display());
         openssl(
             &[
+                "-days",
+                &days.to_string(),
                 "-subj",
                 "/CN=localhost",
                 "-addext",
@@ -60,7 +71,7 @@ impl TestCa {
 
 fn openssl(args: &[&str], cert: &Path, key: &Path) {
     let output = Command::new("openssl")
-        .args(["req", "-x509", "-nodes", "-days", "1"])
+        .args(["req", "-x509", "-nodes"])
         .args(EC)
         .args(args)
         .arg("-keyout")
@@ -74,4 +85,20 @@ fn openssl(args: &[&str], cert: &Path, key: &Path) {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The notAfter of the certificate in `cert`, as openssl reads it:
+/// `2026-11-27 01:40:00` (UTC).
+pub fn not_after(cert: &Path) -> String {
+    let output = Command::new("openssl")
+        .args(["x509", "-noout", "-enddate", "-dateopt", "iso_8601", "-in"])
+        .arg(cert)
+        .output()
+        .expect("openssl runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.trim()
+        .strip_prefix("notAfter=")
+        .and_then(|t| t.strip_suffix('Z'))
+        .unwrap_or_else(|| panic!("openssl said {text:?}"))
+        .to_owned()
 }

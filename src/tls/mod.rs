@@ -2,7 +2,14 @@
 //! rustls, on TLS_CERT_FILE and TLS_KEY_FILE, and re-reads them on SIGHUP so
 //! a renewed certificate needs no restart.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
+};
 
 use anyhow::Context;
 use axum::Router;
@@ -11,6 +18,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::TlsFiles;
+
+mod validity;
+
+pub use validity::not_after;
 
 /// A handshake not finished by then is dropped (a slow or idle client
 /// cannot hold a connection open without ever sending a request).
@@ -21,6 +32,8 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Certificate {
     files: TlsFiles,
     rustls: RustlsConfig,
+    /// The served certificate's notAfter (unix ms), 0 when unreadable.
+    not_after: Arc<AtomicI64>,
 }
 
 impl std::fmt::Debug for Certificate {
@@ -35,23 +48,33 @@ impl Certificate {
     /// Reads and checks the certificate chain and key.
     pub async fn load(files: &TlsFiles) -> anyhow::Result<Self> {
         let (cert, key) = read(files).await?;
+        let expires = not_after(&cert).unwrap_or(0);
         let rustls = RustlsConfig::from_pem(cert, key)
             .await
             .map_err(|e| unusable(files, &e))?;
         Ok(Self {
             files: files.clone(),
             rustls,
+            not_after: Arc::new(AtomicI64::new(expires)),
         })
+    }
+
+    /// When the certificate being served expires (unix ms), if it says.
+    pub fn not_after(&self) -> Option<i64> {
+        Some(self.not_after.load(Ordering::Relaxed)).filter(|ms| *ms != 0)
     }
 
     /// Reads the files again and serves them to new connections. On an
     /// error the certificate served so far stays.
     pub async fn reload(&self) -> anyhow::Result<()> {
         let (cert, key) = read(&self.files).await?;
+        let expires = not_after(&cert).unwrap_or(0);
         self.rustls
             .reload_from_pem(cert, key)
             .await
-            .map_err(|e| unusable(&self.files, &e))
+            .map_err(|e| unusable(&self.files, &e))?;
+        self.not_after.store(expires, Ordering::Relaxed);
+        Ok(())
     }
 
     pub fn files(&self) -> &TlsFiles {
