@@ -51,18 +51,12 @@ const ALERTS: &str = include_str!("../../deploy/alerts.yml");
 /// promtool comes with Debian's prometheus package; `.ci/run` installs it
 /// and sets TELEGATE_REQUIRE_PROMTOOL=1, so CI fails without it.
 fn promtool_installed() -> bool {
-    let found = std::process::Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("TELEGATE_REQUIRE_PROMTOOL").is_none(),
-            "promtool is not installed (apt-get install prometheus)"
-        );
-        eprintln!("skipped: promtool is not installed (CI installs it)");
-    }
-    found
+    crate::support::tool_installed(
+        "promtool",
+        "--version",
+        "TELEGATE_REQUIRE_PROMTOOL",
+        "prometheus",
+    )
 }
 
 /// A server that has handled an update and refused one, so that the

@@ -339,6 +339,24 @@ fn run_blocking(
     )
 }
 
+/// Whether `program` runs (with `arg`, such as `-v`). A missing one is
+/// skipped with a message, unless `require` is set in the environment
+/// (`.ci/run` sets it, so CI fails instead); `package` says how to get it.
+pub fn tool_installed(program: &str, arg: &str, require: &str, package: &str) -> bool {
+    let found = std::process::Command::new(program)
+        .arg(arg)
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os(require).is_none(),
+            "{program} is not installed (apt-get install {package})"
+        );
+        eprintln!("skipped: {program} is not installed (CI installs it)");
+    }
+    found
+}
+
 /// Runs `command` to its end with `stdin` as its input (blocking).
 pub fn output_with_stdin(command: &mut std::process::Command, stdin: &str) -> std::process::Output {
     use std::{io::Write, process::Stdio};
