@@ -2,7 +2,7 @@
 
 use telegate::standin::Fault;
 
-use crate::support::{OWNER, SECRET, TELEGRAM_IP, TestApp, updates::private_text};
+use crate::support::{OWNER, SECRET, TELEGRAM_IP, TestApp, eventually, updates::private_text};
 
 #[tokio::test]
 async fn metrics_count_updates_refusals_calls_and_queues() {
@@ -27,7 +27,13 @@ async fn metrics_count_updates_refusals_calls_and_queues() {
     )
     .await;
 
-    let text = app.metrics().await;
+    // The reply reached the stand-in before its row was marked sent.
+    let text = eventually(|| async {
+        let text = app.metrics().await;
+        text.contains("telegate_outbox_pending 0").then_some(text)
+    })
+    .await
+    .expect("the outbox drains");
     for line in [
         "telegate_webhook_requests_total{outcome=\"ok\"} 1",
         "telegate_webhook_requests_total{outcome=\"wrong_secret\"} 1",
