@@ -84,11 +84,11 @@ async fn set_aside(target: &Path) -> anyhow::Result<Option<PathBuf>> {
     db.close().await;
     folded.with_context(|| format!("cannot checkpoint {}", target.display()))?;
     let stamp = utc(store::now_ms()).replace([' ', ':'], "-");
-    let aside = with_suffix(target, &format!(".before-restore-{stamp}"));
+    let aside = store::beside(target, &format!(".before-restore-{stamp}"));
     std::fs::rename(target, &aside)
         .with_context(|| format!("cannot move {} aside", target.display()))?;
     for side in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(with_suffix(target, side));
+        let _ = std::fs::remove_file(store::beside(target, side));
     }
     Ok(Some(aside))
 }
@@ -96,7 +96,7 @@ async fn set_aside(target: &Path) -> anyhow::Result<Option<PathBuf>> {
 /// Copies to a temporary file beside the target, syncs it, and renames it
 /// over: the target is either absent or the whole backup, never half.
 fn put_in_place(backup: &Path, target: &Path) -> std::io::Result<()> {
-    let partial = with_suffix(target, ".restoring");
+    let partial = store::beside(target, ".restoring");
     std::fs::copy(backup, &partial)?;
     std::fs::File::open(&partial)?.sync_all()?;
     std::fs::rename(&partial, target)?;
@@ -104,10 +104,4 @@ fn put_in_place(backup: &Path, target: &Path) -> std::io::Result<()> {
         std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }

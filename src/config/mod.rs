@@ -207,7 +207,7 @@ impl Config {
         let tls = tls_files(&mut r);
         let webhook_cert_upload = r.flag("WEBHOOK_CERT_UPLOAD", false);
         if webhook_cert_upload == Some(true) && tls.as_ref().is_some_and(Option::is_none) {
-            r.reject(
+            r.problem(
                 "WEBHOOK_CERT_UPLOAD",
                 "uploads TLS_CERT_FILE, which is not set (set TLS_CERT_FILE and TLS_KEY_FILE, or WEBHOOK_CERT_UPLOAD=false)",
             );
@@ -292,14 +292,14 @@ fn tls_files<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>) -> Option<Option<
         (Some(cert), Some(key)) => Some(Some(TlsFiles { cert, key })),
         (None, None) => Some(None),
         (Some(_), None) => {
-            r.reject(
+            r.problem(
                 "TLS_KEY_FILE",
                 "is required when TLS_CERT_FILE is set (the certificate's private key, PEM)",
             );
             None
         }
         (None, Some(_)) => {
-            r.reject(
+            r.problem(
                 "TLS_CERT_FILE",
                 "is required when TLS_KEY_FILE is set (the certificate chain, PEM)",
             );

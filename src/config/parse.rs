@@ -31,7 +31,9 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         }
     }
 
-    fn problem(&mut self, variable: &'static str, message: impl Into<String>) {
+    /// Records a problem with `variable` (also one found by looking at
+    /// several variables together).
+    pub fn problem(&mut self, variable: &'static str, message: impl Into<String>) {
         self.problems.push(Problem {
             variable,
             message: message.into(),
@@ -208,11 +210,6 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     /// A file path, `None` inside when unset.
     pub fn file_path(&mut self, name: &'static str) -> Option<Option<PathBuf>> {
         Some(self.get(name).map(PathBuf::from))
-    }
-
-    /// Records a problem found by looking at several variables together.
-    pub fn reject(&mut self, name: &'static str, message: &str) {
-        self.problem(name, message);
     }
 
     pub fn sqlite_path(&mut self, name: &'static str, default: &str) -> Option<PathBuf> {

@@ -13,15 +13,18 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::{
+    AppState,
+    middleware::client_ip::{canonical, contains},
+};
 use crate::store::{self, inbox, outbox};
 
 pub async fn health(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> (StatusCode, Json<Value>) {
-    let ip = peer.ip().to_canonical();
-    if !ip.is_loopback() && !state.trusted_proxies.iter().any(|n| n.contains(&ip)) {
+    let ip = canonical(peer.ip());
+    if !ip.is_loopback() && !contains(&state.trusted_proxies, ip) {
         let body = json!({ "error": "/health answers only loopback and TRUSTED_PROXIES" });
         return (StatusCode::FORBIDDEN, Json(body));
     }

@@ -42,9 +42,7 @@ impl SenderLock {
 
 /// `telegate.db` → `telegate.db.lock`.
 fn lock_path(db_path: &Path) -> PathBuf {
-    let mut name = db_path.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
+    super::beside(db_path, ".lock")
 }
 
 #[cfg(test)]

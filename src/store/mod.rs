@@ -9,7 +9,11 @@ pub mod outbox;
 pub mod sessions;
 pub mod users;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use anyhow::Context;
 use sqlx::{
@@ -83,6 +87,13 @@ pub async fn scrub(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<()> {
         .execute(conn)
         .await
         .map(|_| ())
+}
+
+/// A file beside the database: `telegate.db` + `.lock` → `telegate.db.lock`.
+pub fn beside(db_path: &Path, suffix: &str) -> PathBuf {
+    let mut name = db_path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// Milliseconds since the Unix epoch, the time unit of every table.
