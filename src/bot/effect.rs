@@ -79,6 +79,14 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// Whether it changes who may use the bot or in what role.
+    pub fn changes_access(&self) -> bool {
+        matches!(
+            self,
+            Self::Allow { .. } | Self::Revoke { .. } | Self::Unlock { .. }
+        )
+    }
+
     pub async fn apply(&self, conn: &mut SqliteConnection, now: i64) -> anyhow::Result<()> {
         match *self {
             Self::Ask { user } => lockouts::ask(conn, user, now).await?,

@@ -11,6 +11,7 @@ pub mod flood;
 pub mod guard;
 mod reply;
 pub mod session;
+pub mod typed;
 
 use std::{
     sync::Arc,
@@ -209,6 +210,9 @@ impl Dispatcher {
         let allowed = self.permits(&ctx).await?;
         match &typed.content {
             UpdateContent::Message(message) => {
+                if let Some(why) = typed::not_typed(message) {
+                    return Ok(not_typed(&ctx, allowed, why));
+                }
                 let text = message.text.as_deref().unwrap_or_default();
                 match ctx.chat {
                     _ if allowed => self.on_message(&ctx, message.message_id, text).await,
@@ -332,6 +336,12 @@ impl Dispatcher {
         }
         let reply = commands::run(spec, args, ctx, self).await?;
         let mut handled = reply::one(ctx, Some(&name), &reply.outcome, &reply.text);
+        if user != self.access.owner() && reply.effects.iter().any(Effect::changes_access) {
+            // The owner set by BOT_OWNER_ID hears of every change a co-owner makes.
+            handled
+                .calls
+                .push(self.to_owner(format!("Owner {user} ran /{name}: {}.", reply.outcome)));
+        }
         effects.extend(reply.effects);
         handled.effects = effects;
         Ok(handled)
@@ -349,6 +359,28 @@ fn refuse(ctx: &Context) -> Handled {
         }
         Some(chat) => reply::leave(ctx, chat.id),
         None => ignored(ctx, false, "refused"),
+    }
+}
+
+/// A message the sender did not type (forwarded, via an inline bot, on
+/// behalf of a chat): nothing in it is run or checked as a code.
+fn not_typed(ctx: &Context, allowed: bool, why: &str) -> Handled {
+    let outcome = format!("not run: the message was {why}");
+    match ctx.chat {
+        Some(chat) if allowed && chat.is_private() => reply::one(
+            ctx,
+            None,
+            &outcome,
+            &format!(
+                "I take commands only from messages you type yourself; this one was {why}, so nothing in it was run."
+            ),
+        ),
+        Some(_) if allowed => ignored(ctx, true, &outcome),
+        _ => {
+            let mut handled = refuse(ctx);
+            handled.entry.outcome = format!("{}; {outcome}", handled.entry.outcome);
+            handled
+        }
     }
 }
 

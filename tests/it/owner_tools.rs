@@ -4,7 +4,12 @@ use std::time::Duration;
 
 use telegate::{auth::totp::TotpVerifier, bot::guard::LOCKED};
 
-use crate::support::{OWNER, TestApp, updates::group_text};
+use serde_json::json;
+
+use crate::support::{
+    OWNER, TestApp,
+    updates::{group_text, private_text},
+};
 
 const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const PASSCODE: &str = "correct-horse-42";
@@ -168,4 +173,123 @@ async fn audit_shows_the_last_decisions_compactly() {
             .await
             .starts_with("Usage: /audit")
     );
+}
+
+/// `update` with `fields` added to its message.
+fn with(mut update: serde_json::Value, fields: serde_json::Value) -> serde_json::Value {
+    for (k, v) in fields.as_object().unwrap() {
+        update["message"][k] = v.clone();
+    }
+    update
+}
+
+#[tokio::test]
+async fn commands_in_messages_the_owner_did_not_type_are_not_run() {
+    let app = owner_with_session().await;
+    let command = format!("/allow {USER} owner");
+    let not_typed = [
+        json!({"forward_origin": {"type": "user", "date": 1, "sender_user": {"id": 1, "is_bot": false, "first_name": "M"}}}),
+        json!({"via_bot": {"id": 99, "is_bot": true, "first_name": "inline", "username": "some_inline_bot"}}),
+    ];
+    for (i, fields) in not_typed.into_iter().enumerate() {
+        let update_id = 2 + i64::try_from(i).unwrap();
+        app.post_update(&with(private_text(update_id, OWNER, &command), fields))
+            .await;
+        let texts = app.wait_texts_to(OWNER, 2 + i).await;
+        assert!(
+            texts[1 + i].starts_with("I take commands only from messages you type yourself"),
+            "{texts:?}"
+        );
+    }
+    // An edit of a message into the command does not run it either.
+    let mut edit = private_text(4, OWNER, &command);
+    edit["edited_message"] = edit["message"].take();
+    edit.as_object_mut().unwrap().remove("message");
+    edit["edited_message"]["edit_date"] = json!(1_700_000_100);
+    app.post_update(&edit).await;
+    app.wait_handled(4).await;
+    // The quote of another message is not the text: "ok" is not a command.
+    let quoted = with(
+        private_text(5, OWNER, "ok"),
+        json!({"quote": {"text": command, "position": 0}}),
+    );
+    app.post_update(&quoted).await;
+    app.wait_handled(5).await;
+    assert_eq!(
+        telegate::store::users::role(app.db(), USER).await.unwrap(),
+        None,
+        "nobody was made an owner"
+    );
+    let outcomes = app.audit_outcomes(OWNER).await;
+    assert!(
+        outcomes.contains(&"not run: the message was forwarded".to_owned()),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_forwarded_passcode_does_not_enrol_a_stranger() {
+    let app = owner_with_session().await;
+    let stranger = 9009;
+    app.say(2, stranger, "/start").await;
+    let forwarded = with(
+        private_text(3, stranger, PASSCODE),
+        json!({"forward_origin": {"type": "hidden_user", "date": 1, "sender_user_name": "Someone"}}),
+    );
+    app.post_update(&forwarded).await;
+    let texts = app.wait_texts_to(stranger, 2).await;
+    assert!(texts[1].starts_with(telegate::bot::REFUSAL), "{texts:?}");
+    assert_eq!(
+        telegate::store::users::role(app.db(), stranger)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn revoking_an_allowed_user_with_a_stored_owner_role_removes_the_role() {
+    let app = owner_with_session().await;
+    let promoted = app
+        .say(2, OWNER, &format!("/allow {CONFIGURED} owner"))
+        .await;
+    assert!(promoted.contains("as an owner"), "{promoted}");
+    let revoked = app.say(3, OWNER, &format!("/revoke {CONFIGURED}")).await;
+    assert!(
+        revoked.contains("lost the owner role")
+            && revoked.contains("remove them there and restart telegate"),
+        "{revoked}"
+    );
+    assert_eq!(
+        telegate::store::users::role(app.db(), CONFIGURED)
+            .await
+            .unwrap(),
+        None,
+        "no stored row is left to make them an owner once ALLOWED_CHAT_IDS no longer lists them"
+    );
+}
+
+#[tokio::test]
+async fn the_configured_owner_is_told_of_every_change_a_co_owner_makes() {
+    let app = owner_with_session().await;
+    app.say(2, OWNER, &format!("/allow {USER} owner")).await;
+    auth(&app, 3, USER).await;
+    let sent_to_owner = app.texts_to(OWNER).len();
+    app.say(4, USER, "/allow 666 owner").await;
+    app.say(5, USER, "/unlock 777").await;
+    app.say(6, USER, "/revoke 666").await;
+    let texts = app.wait_texts_to(OWNER, sent_to_owner + 3).await;
+    let notices = &texts[sent_to_owner..];
+    assert_eq!(
+        notices,
+        [
+            format!("Owner {USER} ran /allow: user 666 allowed as owner."),
+            format!("Owner {USER} ran /unlock: user 777 unlocked."),
+            format!("Owner {USER} ran /revoke: user 666 revoked."),
+        ]
+    );
+    // The configured owner's own changes are not echoed back.
+    app.say(7, OWNER, "/unlock 778").await;
+    app.say(8, OWNER, "/ping").await;
+    assert_eq!(app.texts_to(OWNER).len(), sent_to_owner + 5);
 }
