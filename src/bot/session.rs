@@ -11,7 +11,7 @@ use super::{
     context_entry,
     effect::Effect,
     guard::{LOCKED, millis},
-    reply::{answer, delete_message, refused},
+    reply::{answer, delete_message, refused, send_message},
 };
 use crate::{
     auth::totp::TotpVerifier,
@@ -111,31 +111,13 @@ impl Dispatcher {
                 &format!("Send /auth followed by {asked_for}."),
             );
         }
+        let opened = self.accepts(code, now).await?;
         if !ctx.chat.is_some_and(|c| c.is_private()) {
-            return refused(
-                "auth outside a private chat",
-                "Send /auth in a private chat with me, not here. Your message is deleted; the code was not checked.",
-            );
+            return Ok(self.seen_in_group(ctx, user, opened));
         }
         if self.locked(user, now).await? {
             return refused("auth while locked out", LOCKED);
         }
-        let opened = match &self.step_up.factor {
-            Factor::Totp(totp) => {
-                let last = sessions::last_totp_step(&self.reads)
-                    .await?
-                    .and_then(|s| u64::try_from(s).ok());
-                let unix = u64::try_from(now / 1000).unwrap_or_default();
-                totp.accept(code, unix, last).map(|step| {
-                    let step = i64::try_from(step).unwrap_or(i64::MAX);
-                    ("totp", Some(Effect::UseTotpStep { step }))
-                })
-            }
-            Factor::Passcode(passcode) => passcode
-                .matches(code.as_bytes())
-                .then_some(("passcode", None)),
-            Factor::Off => None,
-        };
         let Some((how, used)) = opened else {
             return self
                 .wrong_code(ctx, user, now, "That code is wrong, or was used already.")
@@ -155,6 +137,77 @@ impl Dispatcher {
             &text,
             effects,
         ))
+    }
+
+    /// Whether `code` opens a session now: how, and the TOTP step it uses.
+    async fn accepts(
+        &self,
+        code: &str,
+        now: i64,
+    ) -> anyhow::Result<Option<(&'static str, Option<Effect>)>> {
+        Ok(match &self.step_up.factor {
+            Factor::Totp(totp) => {
+                let last = sessions::last_totp_step(&self.reads)
+                    .await?
+                    .and_then(|s| u64::try_from(s).ok());
+                let unix = u64::try_from(now / 1000).unwrap_or_default();
+                totp.accept(code, unix, last).map(|step| {
+                    let step = i64::try_from(step).unwrap_or(i64::MAX);
+                    ("totp", Some(Effect::UseTotpStep { step }))
+                })
+            }
+            Factor::Passcode(passcode) => passcode
+                .matches(code.as_bytes())
+                .then_some(("passcode", None)),
+            Factor::Off => None,
+        })
+    }
+
+    /// `/auth CODE` sent where others read it. Nothing is opened; a valid
+    /// TOTP code is spent so nobody in the group can use it, and a valid
+    /// passcode (which stays valid) is reported to the sender and the owner
+    /// in private, never in the group, which must not learn it was right.
+    fn seen_in_group(
+        &self,
+        ctx: &Context,
+        user: i64,
+        opened: Option<(&'static str, Option<Effect>)>,
+    ) -> Handled {
+        let mut handled = answer(
+            ctx,
+            Decision::Refused,
+            "auth outside a private chat",
+            "Send /auth in a private chat with me, never in a group. I tried to delete your message; use a new code in private.",
+            vec![],
+        );
+        match opened {
+            Some((_, Some(spend))) => {
+                handled.entry.outcome =
+                    "auth outside a private chat; the code was spent".to_owned();
+                handled.effects.push(spend);
+            }
+            Some(("passcode", None)) => {
+                handled.entry.outcome =
+                    "auth outside a private chat; the passcode was exposed".to_owned();
+                let chat = ctx.chat_id().unwrap_or_default();
+                let exposed = format!(
+                    "sent the passcode with /auth in the group {chat}: its members may know it now. Change ENROLLMENT_PASSCODE and restart telegate."
+                );
+                if user == self.access.owner() {
+                    handled.calls.push(self.to_owner(format!("You {exposed}")));
+                } else {
+                    handled.calls.push(send_message(
+                        user,
+                        "You sent the passcode in a group: its members may have read it. The owner has been told to change it.",
+                    ));
+                    handled
+                        .calls
+                        .push(self.to_owner(format!("User {user} {exposed}")));
+                }
+            }
+            _ => {}
+        }
+        handled
     }
 
     /// `/logout`.

@@ -56,7 +56,8 @@ mod tests {
             json!({"forward_origin": {"type": "hidden_user", "date": 1, "sender_user_name": "X"}});
         let via = json!({"via_bot": {"id": 9, "is_bot": true, "first_name": "B"}});
         let automatic = json!({"is_automatic_forward": true});
-        let chat = json!({"sender_chat": {"id": -1_001_000_000_001_i64, "type": "channel", "title": "C"}});
+        let chat =
+            json!({"sender_chat": {"id": -1_001_000_000_001_i64, "type": "channel", "title": "C"}});
         assert_eq!(not_typed(&message(forwarded)), Some("forwarded"));
         assert_eq!(not_typed(&message(via)), Some("sent via an inline bot"));
         assert_eq!(

@@ -11,7 +11,7 @@ use telegate::{
     },
 };
 
-use crate::support::{OWNER, TestApp, eventually};
+use crate::support::{OWNER, TestApp, eventually, updates::group_text};
 
 /// A 160-bit secret in base32, as `telegate totp-setup` prints one.
 const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
@@ -214,4 +214,57 @@ async fn revoke_removes_a_user_and_closes_their_session() {
         telegate::bot::REFUSAL,
         "a revoked user is a stranger again"
     );
+}
+
+#[tokio::test]
+async fn a_totp_code_sent_in_a_group_is_deleted_spent_and_opens_nothing() {
+    let group = -100_555;
+    let app = with_totp(&[("ALLOWED_CHAT_IDS", &group.to_string())]).await;
+    let code = code_now(&app);
+    app.post_update(&group_text(1, group, OWNER, &format!("/auth {code}")))
+        .await;
+    let texts = app.wait_texts_to(group, 1).await;
+    assert!(
+        texts[0].starts_with("Send /auth in a private chat with me"),
+        "{texts:?}"
+    );
+    assert_eq!(app.wait_deleted(group, 1).await, [1]);
+    assert_eq!(session_rows(&app).await, 0);
+    // Someone in the group who copies the code gets nowhere with it.
+    let reply = app.say(2, OWNER, &format!("/auth {code}")).await;
+    assert!(
+        reply.starts_with("That code is wrong, or was used"),
+        "{reply}"
+    );
+    assert_eq!(session_rows(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_passcode_sent_in_a_group_is_reported_in_private_and_not_confirmed_to_the_group() {
+    let group = -100_556;
+    let app = TestApp::spawn_with(&[
+        ("ENROLLMENT_PASSCODE", PASSCODE),
+        ("ALLOWED_CHAT_IDS", &format!("{group},{USER}")),
+    ])
+    .await;
+    let wrong = format!("/auth {PASSCODE}x");
+    app.post_update(&group_text(1, group, USER, &wrong)).await;
+    app.post_update(&group_text(2, group, USER, &format!("/auth {PASSCODE}")))
+        .await;
+    let texts = app.wait_texts_to(group, 2).await;
+    assert_eq!(texts[0], texts[1], "the group cannot tell right from wrong");
+    assert_eq!(app.wait_deleted(group, 2).await, [1, 2]);
+    let to_user = app.wait_texts_to(USER, 1).await;
+    assert!(
+        to_user[0].contains("sent the passcode in a group"),
+        "{to_user:?}"
+    );
+    let to_owner = app.wait_texts_to(OWNER, 1).await;
+    assert!(
+        to_owner[0].contains(&format!("User {USER} sent the passcode"))
+            && to_owner[0].contains("Change ENROLLMENT_PASSCODE"),
+        "{to_owner:?}"
+    );
+    assert_eq!(app.texts_to(USER).len(), 1, "the wrong one warned nobody");
+    assert_eq!(session_rows(&app).await, 0);
 }
