@@ -189,6 +189,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
             after: config.lockout_after,
             window: config.lockout_window,
             duration: config.lockout_duration,
+            enrolment_wrong_per_hour: config.enrollment_max_wrong_per_hour,
         },
         step_up: step_up(&config)?,
         clock: clock.clone(),

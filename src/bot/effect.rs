@@ -57,6 +57,15 @@ pub enum Effect {
         user: i64,
         until: i64,
     },
+    /// A wrong enrolment passcode, counted towards the overall budget;
+    /// older ones are forgotten.
+    WrongPasscode {
+        forget_before: i64,
+    },
+    /// Too many wrong passcodes overall: nobody may enrol until `until`.
+    PauseEnrolment {
+        until: i64,
+    },
     Unlock {
         user: i64,
     },
@@ -101,6 +110,10 @@ impl Effect {
                 forget_before,
             } => lockouts::fail(conn, user, now, forget_before).await?,
             Self::LockOut { user, until } => lockouts::lock_out(conn, user, until).await?,
+            Self::WrongPasscode { forget_before } => {
+                lockouts::wrong_passcode(conn, now, forget_before).await?;
+            }
+            Self::PauseEnrolment { until } => lockouts::pause_enrolment(conn, until).await?,
             Self::Unlock { user } => {
                 lockouts::unlock(conn, user, now).await?;
             }

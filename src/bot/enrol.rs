@@ -34,7 +34,10 @@ impl Dispatcher {
         };
         let user = chat.id;
         let now = self.clock.now_ms();
-        let locked = self.locked(user, now).await?;
+        let locked = self.locked(user, now).await?
+            || lockouts::enrolment_paused_until(&self.reads, now)
+                .await?
+                .is_some();
         match command::parse(text, &self.username()) {
             Parsed::Command { name, .. } if name == "start" => {
                 if locked {
@@ -84,9 +87,11 @@ impl Dispatcher {
         now: i64,
     ) -> anyhow::Result<Handled> {
         if !passcode.matches(text.trim().as_bytes()) {
-            return self
+            let mut handled = self
                 .wrong_code(ctx, user, now, "That is not the passcode.")
-                .await;
+                .await?;
+            self.count_against_budget(&mut handled, now).await?;
+            return Ok(handled);
         }
         let enrol = Effect::Allow {
             user,
@@ -105,4 +110,28 @@ impl Dispatcher {
             .push(self.to_owner(format!("User {user} enrolled with the passcode.")));
         Ok(handled)
     }
+
+    /// Counts a wrong passcode towards the overall budget; the one that
+    /// uses it up pauses enrolment for an hour and tells the owner.
+    async fn count_against_budget(&self, handled: &mut Handled, now: i64) -> anyhow::Result<()> {
+        let forget_before = now - HOUR_MS;
+        let wrong = lockouts::wrong_passcodes_since(&self.reads, forget_before).await? + 1;
+        handled
+            .effects
+            .push(Effect::WrongPasscode { forget_before });
+        let budget = self.guard.enrolment_wrong_per_hour;
+        if wrong < i64::from(budget) {
+            return Ok(());
+        }
+        handled.effects.push(Effect::PauseEnrolment {
+            until: now + HOUR_MS,
+        });
+        handled.entry.outcome = format!("{}; enrolment paused", handled.entry.outcome);
+        handled.calls.push(self.to_owner(format!(
+            "Enrolment is paused for an hour: {wrong} wrong passcodes arrived within the last hour (ENROLLMENT_MAX_WRONG_PER_HOUR is {budget}). Someone may be guessing it; if you think it is known, change ENROLLMENT_PASSCODE."
+        )));
+        Ok(())
+    }
 }
+
+const HOUR_MS: i64 = 3_600_000;

@@ -69,6 +69,9 @@ pub struct Guard {
     pub after: u32,
     pub window: Duration,
     pub duration: Duration,
+    /// Wrong enrolment passcodes from anyone within an hour that pause
+    /// enrolment for an hour.
+    pub enrolment_wrong_per_hour: u32,
 }
 
 /// What was decided about one update.

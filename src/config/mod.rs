@@ -72,6 +72,9 @@ pub struct Config {
     pub lockout_after: u32,
     pub lockout_window: Duration,
     pub lockout_duration: Duration,
+    /// Wrong enrolment passcodes from anyone within an hour that pause
+    /// enrolment for an hour.
+    pub enrollment_max_wrong_per_hour: u32,
     /// The second factor for sensitive commands; without it, the passcode.
     pub totp_secret: Option<Secret>,
     /// A session closes after this long without a command.
@@ -221,6 +224,8 @@ impl Config {
         let lockout_after = r.int_in("LOCKOUT_AFTER", 5, 1..=100);
         let lockout_window = r.duration("LOCKOUT_WINDOW", "15m");
         let lockout_duration = r.duration("LOCKOUT_DURATION", "1h");
+        let enrollment_max_wrong_per_hour =
+            r.int_in("ENROLLMENT_MAX_WRONG_PER_HOUR", 20, 1..=10_000);
         let totp_secret = r.totp_secret("TOTP_SECRET");
         let session_timeout = r.duration("SESSION_TIMEOUT", "3600");
         let session_max_age = r.duration("SESSION_MAX_AGE", "12h");
@@ -258,6 +263,7 @@ impl Config {
             lockout_after: lockout_after.expect("checked"),
             lockout_window: lockout_window.expect("checked"),
             lockout_duration: lockout_duration.expect("checked"),
+            enrollment_max_wrong_per_hour: enrollment_max_wrong_per_hour.expect("checked"),
             totp_secret: totp_secret.expect("checked"),
             session_timeout: session_timeout.expect("checked"),
             session_max_age: session_max_age.expect("checked"),

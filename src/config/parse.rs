@@ -7,6 +7,9 @@ use ipnet::IpNet;
 
 use super::{ConfigError, LogFormat, Problem, Secret};
 
+/// The shortest ENROLLMENT_PASSCODE.
+pub const MIN_PASSCODE: usize = 12;
+
 /// Ports Telegram will deliver webhooks to.
 const WEBHOOK_PORTS: [u16; 4] = [443, 80, 88, 8443];
 
@@ -321,11 +324,11 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     pub fn passcode(&mut self, name: &'static str) -> Option<Option<Secret>> {
         match self.get(name) {
             None => Some(None),
-            Some(value) if value.chars().count() >= 8 => Some(Some(Secret::new(value))),
+            Some(value) if value.chars().count() >= MIN_PASSCODE => Some(Some(Secret::new(value))),
             Some(_) => {
                 self.problem(
                     name,
-                    "must be at least 8 characters (or unset, to turn enrolment off)",
+                    format!("must be at least {MIN_PASSCODE} characters, so that guessing it is hopeless (or unset, to turn enrolment off)"),
                 );
                 None
             }

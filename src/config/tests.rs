@@ -94,6 +94,8 @@ fn each_invalid_variable_is_named() {
         ("TELEGRAM_IP_RANGES", "everyone"),
         ("SEND_RETRY_BACKOFF", "soon"),
         ("ENROLLMENT_PASSCODE", "short"),
+        ("ENROLLMENT_PASSCODE", "elevenchars"),
+        ("ENROLLMENT_MAX_WRONG_PER_HOUR", "0"),
         ("LOCKOUT_AFTER", "0"),
         ("LOCKOUT_WINDOW", "1m,2m"),
         ("LOCKOUT_DURATION", "forever"),

@@ -112,3 +112,49 @@ pub async fn unlock(conn: &mut SqliteConnection, user_id: i64, now: i64) -> sqlx
     forget_failures(conn, user_id).await?;
     Ok(lifted > 0)
 }
+
+/// How many wrong enrolment passcodes anyone sent after `since`.
+pub async fn wrong_passcodes_since(db: &Db, since: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM enrolment_wrong WHERE at > ?")
+        .bind(since)
+        .fetch_one(db)
+        .await
+}
+
+/// Counts a wrong enrolment passcode towards the overall budget, and
+/// forgets those older than `forget_before`.
+pub async fn wrong_passcode(
+    conn: &mut SqliteConnection,
+    now: i64,
+    forget_before: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO enrolment_wrong (at) VALUES (?)")
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM enrolment_wrong WHERE at <= ?")
+        .bind(forget_before)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Pauses enrolment for everyone until `until`.
+pub async fn pause_enrolment(conn: &mut SqliteConnection, until: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO enrolment_pause (id, until) VALUES (1, ?)
+         ON CONFLICT (id) DO UPDATE SET until = excluded.until",
+    )
+    .bind(until)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// When the pause of enrolment ends, if one is in force at `now`.
+pub async fn enrolment_paused_until(db: &Db, now: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT until FROM enrolment_pause WHERE id = 1 AND until > ?")
+        .bind(now)
+        .fetch_optional(db)
+        .await
+}

@@ -159,3 +159,34 @@ async fn no_passcode_remains_in_the_database_files() {
         }
     }
 }
+
+#[tokio::test]
+async fn wrong_passcodes_from_many_accounts_pause_enrolment_for_an_hour() {
+    let app = TestApp::spawn_with(&[
+        ("ENROLLMENT_PASSCODE", PASSCODE),
+        ("ENROLLMENT_MAX_WRONG_PER_HOUR", "3"),
+    ])
+    .await;
+    assert_eq!(app.say(1, STRANGER, "/start").await, ASK);
+    // Three throwaway accounts, one wrong guess each: no one is locked out.
+    for (i, stranger) in [7001, 7002, 7003].into_iter().enumerate() {
+        let id = 10 * (1 + i64::try_from(i).unwrap());
+        app.say(id + 1, stranger, "/start").await;
+        let wrong = app.say(id + 2, stranger, "a-wrong-guess-1").await;
+        assert!(wrong.starts_with("That is not the passcode"), "{wrong}");
+    }
+    let to_owner = app.wait_texts_to(OWNER, 1).await;
+    assert!(
+        to_owner[0].starts_with("Enrolment is paused for an hour: 3 wrong passcodes"),
+        "{to_owner:?}"
+    );
+    // Even the right passcode is not checked while enrolment is paused.
+    assert_eq!(app.say(41, STRANGER, PASSCODE).await, LOCKED);
+    assert_eq!(app.wait_deleted(STRANGER, 1).await, [41]);
+    assert_eq!(app.say(42, 7004, "/start").await, LOCKED);
+    assert_eq!(app.say(43, STRANGER, "/ping").await, REFUSAL);
+
+    app.clock.advance(std::time::Duration::from_secs(3601));
+    assert_eq!(app.say(44, STRANGER, "/start").await, ASK);
+    assert_eq!(app.say(45, STRANGER, PASSCODE).await, WELCOME);
+}
