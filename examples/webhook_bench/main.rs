@@ -31,7 +31,7 @@ use load::{Load, OWNER_ID, Outcome, Transport, WEBHOOK_PATH};
 use server::{Binaries, Server, free_addr};
 
 const TOKEN: &str = "123456789:BENCHbenchBENCHbench_-0123456789abc";
-const SECRET: &str = "bench-webhook-secret_0123456789";
+const SECRET: &str = "bench-webhook-secret_0123456789abcdef";
 
 /// Load-test telegate's webhook against a bare axum server.
 #[derive(Debug, Parser)]

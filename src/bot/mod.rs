@@ -44,6 +44,12 @@ use session::StepUp;
 /// The one short refusal strangers get. It carries no data.
 pub const REFUSAL: &str = "Sorry, this is a private bot.";
 
+/// The refusal in a stranger's private chat, with their own user id: the
+/// owner needs it for /allow, and the operator for BOT_OWNER_ID.
+pub fn refusal(user: i64) -> String {
+    format!("{REFUSAL} (Your user id: {user}.)")
+}
+
 pub struct Dispatcher {
     pub db: Db,
     /// The read-only pool, for reading payloads beside the writer.
@@ -356,7 +362,7 @@ impl Dispatcher {
 fn refuse(ctx: &Context) -> Handled {
     match ctx.chat {
         Some(chat) if chat.is_private() => {
-            let mut handled = reply::one(ctx, None, "refused", REFUSAL);
+            let mut handled = reply::one(ctx, None, "refused", &refusal(chat.id));
             handled.entry.decision = Decision::Refused;
             handled
         }

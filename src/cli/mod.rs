@@ -7,6 +7,7 @@ mod backup;
 mod check;
 mod notify;
 mod outbox;
+mod owner_id;
 mod restore;
 mod totp;
 mod users;
@@ -104,6 +105,13 @@ pub enum Command {
         #[command(subcommand)]
         action: webhook::Action,
     },
+    /// Print the user id of whoever sends the bot a private message next,
+    /// for BOT_OWNER_ID. Needs only TELEGRAM_BOT_TOKEN, and no webhook set.
+    OwnerId {
+        /// How long to wait for the message, in seconds.
+        #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+        wait: u64,
+    },
     /// Print a new TOTP secret, its otpauth:// URI and a QR code for an
     /// authenticator app; set TOTP_SECRET to it and restart.
     TotpSetup {
@@ -145,6 +153,9 @@ pub fn run(cli: Cli) -> ExitCode {
         } => runtime.block_on(audit::list(filter)),
         Command::Users { action } => runtime.block_on(users::run(action)),
         Command::TotpSetup { account } => totp::setup(&account),
+        Command::OwnerId { wait } => {
+            runtime.block_on(owner_id::run(std::time::Duration::from_secs(wait)))
+        }
         Command::Backup { path } => runtime.block_on(backup::run(&path)),
         Command::Restore { backup } => runtime.block_on(restore::run(&backup)),
         Command::Check => runtime.block_on(check::run()),

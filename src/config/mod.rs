@@ -169,6 +169,16 @@ impl Config {
         Ok(owner.expect("checked"))
     }
 
+    /// Only the Bot API's address and the token, for `telegate owner-id`.
+    pub fn bot_api_from_env() -> Result<(String, Secret), ConfigError> {
+        load_dotenv()?;
+        let mut r = Reader::new(|name: &str| std::env::var(name).ok());
+        let api_url = r.api_url("TELEGRAM_API_URL", DEFAULT_API_URL);
+        let token = r.token("TELEGRAM_BOT_TOKEN");
+        r.finish()?;
+        Ok((api_url.expect("checked"), token.expect("checked")))
+    }
+
     /// Only LONG_MESSAGE_MAX_PARTS, for `telegate notify`.
     pub fn long_message_max_parts_from_env() -> Result<usize, ConfigError> {
         load_dotenv()?;

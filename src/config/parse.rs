@@ -10,6 +10,20 @@ use super::{ConfigError, LogFormat, Problem, Secret};
 /// The shortest ENROLLMENT_PASSCODE.
 pub const MIN_PASSCODE: usize = 12;
 
+/// The shortest WEBHOOK_SECRET.
+pub const MIN_WEBHOOK_SECRET: usize = 32;
+
+/// The example configuration, whose placeholders must never be used.
+const ENV_EXAMPLE: &str = include_str!("../../.env.example");
+
+/// The value .env.example gives `name`, if it gives one.
+fn shipped_example(name: &str) -> Option<&'static str> {
+    ENV_EXAMPLE.lines().find_map(|line| {
+        let (key, value) = line.split_once('=')?;
+        (key == name && !value.is_empty()).then_some(value)
+    })
+}
+
 /// Ports Telegram will deliver webhooks to.
 const WEBHOOK_PORTS: [u16; 4] = [443, 80, 88, 8443];
 
@@ -56,11 +70,19 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
     }
 
     fn required(&mut self, name: &'static str, what: &str) -> Option<String> {
-        let value = self.get(name);
-        if value.is_none() {
+        let Some(value) = self.get(name) else {
             self.problem(name, format!("is required: {what}"));
+            return None;
+        };
+        if shipped_example(name) == Some(value.as_str()) {
+            // The value is public (it is in .env.example): naming it is safe.
+            self.problem(
+                name,
+                format!("is still the example value from .env.example; set {what}"),
+            );
+            return None;
         }
-        value
+        Some(value)
     }
 
     fn or_default(&self, name: &str, default: &str) -> String {
@@ -134,20 +156,27 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             return None;
         }
         if url.path() == "/" {
-            self.problem(name, "needs a path, such as https://bot.example.org/telegram/webhook (so the route is not guessable from the domain alone)");
+            self.problem(name, "needs a path, such as https://bot.telegate.test/telegram/webhook (so the route is not guessable from the domain alone)");
             return None;
         }
         Some((value, url.path().to_owned()))
     }
 
     pub fn webhook_secret(&mut self, name: &'static str) -> Option<Secret> {
-        let value = self.required(name, "1-256 characters of A-Z, a-z, 0-9, '_' and '-'")?;
+        let value = self.required(
+            name,
+            "a random secret of 32-256 characters of A-Z, a-z, 0-9, '_' and '-'",
+        )?;
         let ok = value.len() <= 256
             && value
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !ok {
             self.problem(name, "must be 1-256 characters of A-Z, a-z, 0-9, '_' and '-' (Telegram's rule for secret_token)");
+            return None;
+        }
+        if value.len() < MIN_WEBHOOK_SECRET {
+            self.problem(name, format!("is {} characters long; use at least {MIN_WEBHOOK_SECRET} random ones: head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9_-'", value.len()));
             return None;
         }
         Some(Secret::new(value))

@@ -11,7 +11,10 @@ fn valid() -> HashMap<&'static str, String> {
             "WEBHOOK_URL",
             "https://bot.example.org/telegram/hook".to_owned(),
         ),
-        ("WEBHOOK_SECRET", "s3cr3t_value-XYZ".to_owned()),
+        (
+            "WEBHOOK_SECRET",
+            "s3cr3t_value-XYZ_0123456789abcdef".to_owned(),
+        ),
         ("BOT_OWNER_ID", "42".to_owned()),
     ])
 }
@@ -230,4 +233,44 @@ fn tls_needs_both_files_and_an_upload_needs_the_certificate() {
     let problems = load(&vars).unwrap_err();
     assert_eq!(problems.variables(), ["WEBHOOK_CERT_UPLOAD"]);
     assert!(problems.to_string().contains("TLS_CERT_FILE"));
+}
+
+#[test]
+fn the_placeholders_of_env_example_are_refused_by_name() {
+    let example: HashMap<&str, &str> = include_str!("../../.env.example")
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .collect();
+    let placeholders = [
+        "TELEGRAM_BOT_TOKEN",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "BOT_OWNER_ID",
+    ];
+    let mut vars = valid();
+    for name in placeholders {
+        vars.insert(name, example[name].to_owned());
+    }
+    let err = load(&vars).unwrap_err();
+    assert_eq!(err.variables(), placeholders);
+    assert!(
+        err.to_string()
+            .contains("BOT_OWNER_ID: is still the example value from .env.example"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_short_webhook_secret_is_refused() {
+    let mut vars = valid();
+    vars.insert("WEBHOOK_SECRET", "x".to_owned());
+    let err = load(&vars).unwrap_err().to_string();
+    assert!(
+        err.contains("WEBHOOK_SECRET: is 1 characters long"),
+        "{err}"
+    );
+    vars.insert("WEBHOOK_SECRET", "a".repeat(31));
+    assert!(load(&vars).is_err());
+    vars.insert("WEBHOOK_SECRET", "a".repeat(32));
+    assert!(load(&vars).is_ok());
 }

@@ -281,7 +281,7 @@ mod tests {
                 "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX",
             ),
             ("WEBHOOK_URL", "https://bot.example.org/hook"),
-            ("WEBHOOK_SECRET", "secret"),
+            ("WEBHOOK_SECRET", "a-webhook-secret_0123456789abcdef"),
             ("BOT_OWNER_ID", "1"),
         ]);
         Config::from_lookup(|k| vars.get(k).map(|v| (*v).to_owned())).unwrap()

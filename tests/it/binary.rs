@@ -150,7 +150,7 @@ fn start_server(
         .current_dir(dir)
         .env("TELEGRAM_BOT_TOKEN", TOKEN)
         .env("TELEGRAM_API_URL", standin.url())
-        .env("WEBHOOK_URL", "https://bot.example.org/telegram/webhook")
+        .env("WEBHOOK_URL", "https://bot.telegate.test/telegram/webhook")
         .env("WEBHOOK_SECRET", SECRET)
         .env("BOT_OWNER_ID", OWNER.to_string())
         // Port 0: the address it got is read from its log (a port picked

@@ -2,9 +2,12 @@
 //! `telegate users`, `telegate audit`, `telegate totp-setup`.
 
 use serde_json::Value;
-use telegate::{auth::totp::TotpVerifier, bot::REFUSAL};
+use telegate::{auth::totp::TotpVerifier, bot::refusal};
 
-use crate::{binary::telegate, support::TestApp};
+use crate::{
+    binary::telegate,
+    support::{TestApp, run_telegate, updates::private_text},
+};
 
 const USER: i64 = 5005;
 
@@ -29,7 +32,7 @@ pub fn run(app: &TestApp, args: &[&str]) -> (bool, String, String) {
 #[tokio::test]
 async fn users_allow_and_revoke_take_effect_on_the_running_server() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.say(1, USER, "/ping").await, REFUSAL);
+    assert_eq!(app.say(1, USER, "/ping").await, refusal(USER));
 
     let (ok, out, err) = run(&app, &["users", "allow", &USER.to_string()]);
     assert!(ok, "{err}");
@@ -55,7 +58,7 @@ async fn users_allow_and_revoke_take_effect_on_the_running_server() {
 
     let (ok, _, err) = run(&app, &["users", "revoke", &USER.to_string()]);
     assert!(ok, "{err}");
-    assert_eq!(app.say(3, USER, "/ping").await, REFUSAL);
+    assert_eq!(app.say(3, USER, "/ping").await, refusal(USER));
     let audit = app.audit_outcomes(USER).await;
     for outcome in [
         format!("user {USER} allowed as user"),
@@ -230,7 +233,7 @@ async fn webhook_set_info_and_delete_talk_to_the_bot_api() {
     assert!(ok, "{err}");
     assert_eq!(
         out.trim(),
-        "webhook set to https://bot.example.org/telegram/webhook"
+        "webhook set to https://bot.telegate.test/telegram/webhook"
     );
     assert_eq!(
         app.standin.webhook()["secret_token"],
@@ -398,4 +401,29 @@ async fn env_file_is_read_instead_of_dot_env_and_checked_like_it() {
         err.contains("--env-file: /nonexistent/telegate.env cannot be read"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn owner_id_prints_the_id_of_the_next_private_message_sender_with_only_the_token() {
+    let mut app = TestApp::prepare(&[]).await;
+    for variable in ["WEBHOOK_URL", "WEBHOOK_SECRET", "BOT_OWNER_ID"] {
+        app.vars.remove(variable);
+    }
+    let in_a_group = crate::support::updates::group_text(1, -1_007, 31, "hello");
+    app.standin.push_update(in_a_group);
+    app.standin.push_update(private_text(2, 5150, "hello"));
+    let (ok, out, err) = run_telegate(&app, &["owner-id", "--wait", "10"], "").await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("user id 5150\nIf that is you, set BOT_OWNER_ID=5150"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn owner_id_explains_that_a_webhook_must_be_deleted_first() {
+    let app = TestApp::spawn().await;
+    let (ok, _, err) = run_telegate(&app, &["owner-id", "--wait", "5"], "").await;
+    assert!(!ok);
+    assert!(err.contains("run `telegate webhook delete` first"), "{err}");
 }

@@ -184,6 +184,8 @@ fn the_env_file_install_sh_writes_is_valid_in_both_modes() {
             .collect();
         vars.insert("TELEGRAM_BOT_TOKEN".into(), crate::support::TOKEN.into());
         vars.insert("WEBHOOK_SECRET".into(), crate::support::SECRET.into());
+        // The operator fills in the owner; the example value is refused.
+        vars.insert("BOT_OWNER_ID".into(), "5005".into());
         let config = telegate::config::Config::from_lookup(|k| vars.get(k).cloned())
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(config.webhook_url, url);

@@ -1,6 +1,6 @@
 //! Updates through the worker and dispatcher to the stand-in.
 
-use telegate::bot::REFUSAL;
+use telegate::bot::refusal;
 
 use crate::support::{
     OWNER, TestApp,
@@ -42,7 +42,7 @@ async fn the_same_update_delivered_twice_is_handled_once() {
 async fn a_stranger_gets_only_the_short_refusal() {
     let app = TestApp::spawn().await;
     app.post_update(&private_text(1, STRANGER, "/status")).await;
-    assert_eq!(app.wait_texts_to(STRANGER, 1).await, [REFUSAL]);
+    assert_eq!(app.wait_texts_to(STRANGER, 1).await, [refusal(STRANGER)]);
     app.wait_handled(1).await;
     assert_eq!(
         app.standin.successful("sendMessage").len(),

@@ -1,9 +1,9 @@
 //! Enrolment with the passcode, and the lockout in front of it.
 
 use telegate::bot::{
-    REFUSAL,
     enrol::{ASK, WELCOME},
     guard::LOCKED,
+    refusal,
 };
 
 use crate::support::{OWNER, TestApp, updates::private_text};
@@ -58,7 +58,7 @@ async fn a_wrong_passcode_is_deleted_too_and_refused() {
     );
     assert_eq!(app.wait_deleted(STRANGER, 1).await, [2]);
     app.post_update(&private_text(3, STRANGER, "/ping")).await;
-    assert_eq!(app.wait_texts_to(STRANGER, 3).await[2], REFUSAL);
+    assert_eq!(app.wait_texts_to(STRANGER, 3).await[2], refusal(STRANGER));
 }
 
 #[tokio::test]
@@ -77,7 +77,7 @@ async fn five_wrong_passcodes_lock_out_and_then_even_the_right_one_is_refused() 
     app.post_update(&private_text(8, STRANGER, "/ping")).await;
     assert_eq!(
         app.wait_texts_to(STRANGER, 8).await[7],
-        REFUSAL,
+        refusal(STRANGER),
         "not enrolled"
     );
     let to_owner = app.wait_texts_to(OWNER, 1).await;
@@ -136,7 +136,7 @@ async fn strangers_cannot_lock_out_the_owner_or_an_enrolled_user() {
 async fn without_a_passcode_enrolment_is_off() {
     let app = TestApp::spawn().await;
     app.post_update(&private_text(1, STRANGER, "/start")).await;
-    assert_eq!(app.wait_texts_to(STRANGER, 1).await, [REFUSAL]);
+    assert_eq!(app.wait_texts_to(STRANGER, 1).await, [refusal(STRANGER)]);
 }
 
 #[tokio::test]
@@ -184,7 +184,7 @@ async fn wrong_passcodes_from_many_accounts_pause_enrolment_for_an_hour() {
     assert_eq!(app.say(41, STRANGER, PASSCODE).await, LOCKED);
     assert_eq!(app.wait_deleted(STRANGER, 1).await, [41]);
     assert_eq!(app.say(42, 7004, "/start").await, LOCKED);
-    assert_eq!(app.say(43, STRANGER, "/ping").await, REFUSAL);
+    assert_eq!(app.say(43, STRANGER, "/ping").await, refusal(STRANGER));
 
     app.clock.advance(std::time::Duration::from_secs(3601));
     assert_eq!(app.say(44, STRANGER, "/start").await, ASK);

@@ -76,7 +76,10 @@ async fn owner_tools_answer_only_in_a_private_chat() {
 #[tokio::test]
 async fn allow_lets_a_user_in_and_users_lists_who_and_how() {
     let app = owner_with_session().await;
-    assert_eq!(app.say(2, USER, "/ping").await, telegate::bot::REFUSAL);
+    assert_eq!(
+        app.say(2, USER, "/ping").await,
+        telegate::bot::refusal(USER)
+    );
     let allowed = app.say(3, OWNER, &format!("/allow {USER}")).await;
     assert_eq!(allowed, format!("{USER} may use the bot now, as a user."));
     assert_eq!(app.say(4, USER, "/ping").await, "pong");

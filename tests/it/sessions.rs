@@ -211,7 +211,7 @@ async fn revoke_removes_a_user_and_closes_their_session() {
     assert_eq!(user_session, None);
     assert_eq!(
         app.say(5, USER, "/ping").await,
-        telegate::bot::REFUSAL,
+        telegate::bot::refusal(USER),
         "a revoked user is a stranger again"
     );
 }

@@ -19,7 +19,7 @@ async fn startup_sets_the_webhook_with_url_and_secret_and_the_commands() {
         .await
         .expect("setMyCommands is called for everyone and for the owner");
     let hook = app.standin.webhook();
-    assert_eq!(hook["url"], "https://bot.example.org/telegram/webhook");
+    assert_eq!(hook["url"], "https://bot.telegate.test/telegram/webhook");
     assert_eq!(hook["secret_token"], SECRET);
     assert_eq!(
         hook["allowed_updates"],
@@ -134,7 +134,7 @@ async fn a_new_token_and_a_restart_re_register_the_webhook_and_send_what_was_que
     let hook = app.standin.webhook();
     assert_eq!(
         hook["url"],
-        format!("https://bot.example.org{WEBHOOK_PATH}")
+        format!("https://bot.telegate.test{WEBHOOK_PATH}")
     );
     assert_eq!(hook["secret_token"], SECRET);
 }

@@ -18,7 +18,7 @@ use telegate::{
 use tempfile::TempDir;
 
 pub const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawTEST";
-pub const SECRET: &str = "test-webhook-secret_0123456789";
+pub const SECRET: &str = "test-webhook-secret_0123456789abcdef";
 pub const OWNER: i64 = 4242;
 pub const BOT_USERNAME: &str = "telegate_test_bot";
 pub const WEBHOOK_PATH: &str = "/telegram/webhook";
@@ -63,7 +63,7 @@ impl TestApp {
             ("TELEGRAM_API_URL", standin.url()),
             (
                 "WEBHOOK_URL",
-                format!("https://bot.example.org{WEBHOOK_PATH}"),
+                format!("https://bot.telegate.test{WEBHOOK_PATH}"),
             ),
             ("WEBHOOK_SECRET", SECRET.to_owned()),
             ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
