@@ -45,6 +45,21 @@ fn the_systemd_units_exposure_is_low() {
 }
 
 #[test]
+fn the_systemd_unit_allows_the_open_files_max_connections_and_the_rest_need() {
+    let unit = include_str!("../../deploy/telegate.service");
+    let limit: usize = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("LimitNOFILE="))
+        .expect("the unit sets LimitNOFILE (systemd's default is not sized for telegate)")
+        .parse()
+        .expect("one number, soft and hard alike");
+    // The webhook's connections, and 512 for the database, the Bot API,
+    // /metrics and the log (a few dozen in use).
+    let needed = telegate::config::DEFAULT_MAX_CONNECTIONS + 512;
+    assert!(limit >= needed, "LimitNOFILE={limit}, below {needed}");
+}
+
+#[test]
 fn the_backup_service_and_timer_pass_systemd_analyze_verify() {
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
