@@ -7,17 +7,16 @@
 
 use std::{
     net::SocketAddr,
-    sync::Arc,
     time::{Duration, Instant},
 };
 
 use frankenstein::reqwest::{Certificate, Client};
-use rustls_pki_types::{CertificateDer, ServerName, pem::PemObject};
+use rustls_pki_types::ServerName;
 use tokio::{
     io::{AsyncRead, AsyncReadExt, AsyncWriteExt},
     net::{TcpSocket, TcpStream},
 };
-use tokio_rustls::{TlsConnector, client::TlsStream, rustls};
+use tokio_rustls::{TlsConnector, client::TlsStream};
 
 use super::{post_update, tls_app, tls_prepared};
 use crate::support::{DEADLINE, TestApp, certs::TestCa, eventually};
@@ -67,7 +66,7 @@ async fn idle_connections_from_an_allowed_address_are_closed_by_the_header_read_
     let mut config = app.config();
     config.header_read_timeout = Duration::from_millis(300);
     app.start_with_config(config).await;
-    let connector = connector_trusting(&ca);
+    let connector = ca.connector();
 
     // One that never sends a request after its handshake, and one that goes
     // quiet after a request on a kept-alive connection.
@@ -104,7 +103,7 @@ async fn beyond_max_connections_a_connection_is_closed_at_once_until_a_slot_free
         ],
     )
     .await;
-    let connector = connector_trusting(&ca);
+    let connector = ca.connector();
     let mut held = Vec::new();
     for _ in 0..3 {
         let stream = handshake(&connector, connect_from(TELEGRAM, &app).await).await;
@@ -169,20 +168,6 @@ fn client_from(source: &str, ca: &TestCa) -> Client {
         .tls_certs_only([Certificate::from_pem(&ca.pem()).unwrap()])
         .build()
         .unwrap()
-}
-
-fn connector_trusting(ca: &TestCa) -> TlsConnector {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(&ca.pem()) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    TlsConnector::from(Arc::new(config))
 }
 
 /// The client's side of a TLS handshake on `tcp`, within the deadline.
