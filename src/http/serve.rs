@@ -17,6 +17,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the webhook's listener treats connections.
 pub struct Listening {
+    /// Decides on each connection as it is accepted.
     pub gate: Gate,
     /// Closes a connection that has not sent a whole request head this long
     /// after it opened (after the handshake) or after its last answer.
