@@ -32,6 +32,24 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$domain" ] && [ -n "$email" ] || usage
+
+# The domain and the address go into sed expressions, the nginx site, the
+# env file and certbot's command line: only a plain host name and address
+# may pass. A label: letters, digits and inner hyphens, 1-63 characters.
+label='[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+host_re="^($label\.)+$label\$"
+is_host_name() {
+  [ "${#1}" -le 253 ] && [[ "$1" =~ $host_re ]] && [[ ! "${1##*.}" =~ ^[0-9]+$ ]]
+}
+refuse() {
+  printf '%s: %s, got %q\n' "$0" "$1" "$2" >&2
+  exit 2
+}
+is_host_name "$domain" ||
+  refuse "--domain must be the DNS name of this server, such as bot.example.org (at least two dot-separated labels of letters, digits and inner hyphens, 63 characters each, 253 in all; no IP address)" "$domain"
+email_local='^[A-Za-z0-9._%+-]{1,64}$'
+[[ "$email" == *@* && "${email%@*}" =~ $email_local ]] && is_host_name "${email#*@}" ||
+  refuse "--email must be an address such as you@example.org (letters, digits and . _ % + - before the @, a DNS name after it); Let's Encrypt writes to it about the certificate" "$email"
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 tls_dir=/etc/telegate/tls
 hook=/etc/telegate/certbot-deploy-hook

@@ -27,7 +27,10 @@ use crate::{
     clock::Clock,
     config::{Config, Intake},
     housekeeping::Housekeeping,
-    http::{AppState, build_app},
+    http::{
+        AppState, Gate, build_app,
+        serve::{self, Listening},
+    },
     ingest::Ingest,
     metrics::Metrics,
     store::{
@@ -42,7 +45,7 @@ use crate::{
         register::WebhookStatus,
         sender::{Policy, Sender},
     },
-    tls::{self, Certificate},
+    tls::Certificate,
     worker::Worker,
 };
 
@@ -168,8 +171,24 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     };
     let server = match listener {
         Some(listener) => {
+            let listening = Listening {
+                gate: Gate::new(
+                    state.telegram_ranges.clone(),
+                    state.trusted_proxies.clone(),
+                    config.max_connections,
+                    metrics.clone(),
+                ),
+                header_read_timeout: config.header_read_timeout,
+                certificate: certificate.clone(),
+            };
             let app = build_app(state, &config.webhook_path);
-            serve_webhook(listener, app, certificate.clone(), cancel.clone())
+            tokio::spawn(serve::serve(
+                listener,
+                app,
+                listening,
+                cancel.clone(),
+                SHUTDOWN_GRACE / 2,
+            ))
         }
         None => {
             let poller = Poller {
@@ -287,25 +306,6 @@ fn log_validity(certificate: &Certificate) {
             tracing::info!(%file, "the TLS certificate is valid until {} UTC", crate::timefmt::utc(ms))
         }
         None => tracing::warn!(%file, "the TLS certificate's expiry date could not be read"),
-    }
-}
-
-/// The webhook and /health, over TLS when serve terminates it itself.
-fn serve_webhook(
-    listener: TcpListener,
-    app: axum::Router,
-    certificate: Option<Certificate>,
-    cancel: CancellationToken,
-) -> JoinHandle<()> {
-    match certificate {
-        Some(certificate) => tokio::spawn(tls::serve(
-            listener,
-            app,
-            certificate,
-            cancel,
-            SHUTDOWN_GRACE / 2,
-        )),
-        None => tokio::spawn(serve_http("webhook", listener, app, cancel)),
     }
 }
 

@@ -58,6 +58,10 @@ const HELP: &[(&str, &str)] = &[
         "429 answers from the Bot API.",
     ),
     ("telegate_dead_letters_total", "Calls given up on."),
+    (
+        "telegate_connections_refused_total",
+        "Connections to the webhook's listener closed on accepting them, by reason: address_not_allowed or too_many (MAX_CONNECTIONS).",
+    ),
 ];
 
 /// Counters without labels: shown as 0 until first counted, so that rate()

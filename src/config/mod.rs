@@ -54,6 +54,14 @@ pub struct Config {
     pub webhook_secret: Secret,
     pub webhook_max_connections: u8,
     pub listen_addr: SocketAddr,
+    /// Connections the webhook's listener holds at once (MAX_CONNECTIONS);
+    /// more are closed as soon as they are accepted.
+    pub max_connections: usize,
+    /// A connection that has not sent a whole request head this long after
+    /// it opened (after the TLS handshake), or after its last answer, is
+    /// closed. [`HEADER_READ_TIMEOUT`]; not read from the environment,
+    /// tests shorten it.
+    pub header_read_timeout: Duration,
     /// Direct TLS on LISTEN_ADDR, when both TLS_CERT_FILE and TLS_KEY_FILE
     /// are set; re-read on SIGHUP.
     pub tls: Option<TlsFiles>,
@@ -137,6 +145,11 @@ pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:telegate.db";
 pub const DEFAULT_TELEGRAM_RANGES: &str = "149.154.160.0/20,91.108.4.0/22";
 pub const DEFAULT_TRUSTED_PROXIES: &str = "127.0.0.1/32,::1/128";
+/// MAX_CONNECTIONS when unset: Telegram's 100 at most, and room to spare.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+/// How long a connection may take to send a request head (see
+/// [`Config::header_read_timeout`]).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Config {
     /// Reads the process environment, after loading `.env` from the current
@@ -216,6 +229,15 @@ impl Config {
         };
         let webhook_max_connections = r.int_in("WEBHOOK_MAX_CONNECTIONS", 40, 1..=100);
         let listen_addr = r.socket_addr("LISTEN_ADDR", "127.0.0.1:8000");
+        let max_connections = r.int_in("MAX_CONNECTIONS", DEFAULT_MAX_CONNECTIONS, 1..=10_000);
+        if let (Some(max), Some(telegram)) = (max_connections, webhook_max_connections)
+            && max < usize::from(telegram)
+        {
+            r.problem(
+                "MAX_CONNECTIONS",
+                format!("must be at least WEBHOOK_MAX_CONNECTIONS ({telegram}): Telegram opens that many connections at once"),
+            );
+        }
         let metrics_addr = r.socket_addr("METRICS_ADDR", "127.0.0.1:9464");
         let tls = tls_files(&mut r);
         let webhook_cert_upload = r.flag("WEBHOOK_CERT_UPLOAD", false);
@@ -261,6 +283,8 @@ impl Config {
             webhook_secret: webhook_secret.expect("checked"),
             webhook_max_connections: webhook_max_connections.expect("checked"),
             listen_addr: listen_addr.expect("checked"),
+            max_connections: max_connections.expect("checked"),
+            header_read_timeout: HEADER_READ_TIMEOUT,
             tls: tls.expect("checked"),
             webhook_cert_upload: webhook_cert_upload.expect("checked"),
             metrics_addr: metrics_addr.expect("checked"),

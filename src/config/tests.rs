@@ -274,3 +274,25 @@ fn a_short_webhook_secret_is_refused() {
     vars.insert("WEBHOOK_SECRET", "a".repeat(32));
     assert!(load(&vars).is_ok());
 }
+
+#[test]
+fn max_connections_defaults_to_256_and_must_leave_room_for_telegram() {
+    let mut vars = valid();
+    assert_eq!(load(&vars).unwrap().max_connections, 256);
+
+    vars.insert("MAX_CONNECTIONS", "0".to_owned());
+    assert_eq!(load(&vars).unwrap_err().variables(), ["MAX_CONNECTIONS"]);
+
+    vars.insert("MAX_CONNECTIONS", "30".to_owned());
+    let problems = load(&vars).unwrap_err();
+    assert_eq!(problems.variables(), ["MAX_CONNECTIONS"]);
+    assert!(
+        problems
+            .to_string()
+            .contains("WEBHOOK_MAX_CONNECTIONS (40)"),
+        "{problems}"
+    );
+
+    vars.insert("WEBHOOK_MAX_CONNECTIONS", "30".to_owned());
+    assert_eq!(load(&vars).unwrap().max_connections, 30);
+}

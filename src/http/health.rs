@@ -1,8 +1,10 @@
 //! GET /health: a small JSON report for monitoring, for local eyes only.
 //!
 //! It answers a peer on loopback or in TRUSTED_PROXIES (nginx, which admits
-//! only loopback and the monitoring host); anyone else gets 403. With direct
-//! TLS there is no proxy, so the internet at large cannot read it.
+//! only loopback and the monitoring host); anyone else gets 403 (Telegram's
+//! addresses), or has had its connection closed on accepting it (see
+//! `gate`). With direct TLS there is no proxy, so the internet at large
+//! cannot read it.
 
 use std::net::SocketAddr;
 

@@ -1,8 +1,10 @@
 //! The HTTP surface and the whole tower layer stack, in one place.
 
 mod error;
+mod gate;
 mod health;
 pub mod middleware;
+pub mod serve;
 mod update_json;
 mod webhook;
 
@@ -28,6 +30,7 @@ use crate::{
 };
 
 pub use error::WebhookError;
+pub use gate::Gate;
 pub use middleware::client_ip::client_address;
 pub use update_json::parse as parse_update;
 

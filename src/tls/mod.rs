@@ -2,30 +2,19 @@
 //! rustls, on TLS_CERT_FILE and TLS_KEY_FILE, and re-reads them on SIGHUP so
 //! a renewed certificate needs no restart.
 
-use std::{
-    net::SocketAddr,
-    sync::{
-        Arc,
-        atomic::{AtomicI64, Ordering},
-    },
-    time::Duration,
+use std::sync::{
+    Arc,
+    atomic::{AtomicI64, Ordering},
 };
 
 use anyhow::Context;
-use axum::Router;
-use axum_server::{Handle, tls_rustls::RustlsConfig};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use axum_server::tls_rustls::RustlsConfig;
 
 use crate::config::TlsFiles;
 
 mod validity;
 
 pub use validity::not_after;
-
-/// A handshake not finished by then is dropped (a slow or idle client
-/// cannot hold a connection open without ever sending a request).
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The certificate being served, and where it came from.
 #[derive(Clone)]
@@ -80,6 +69,11 @@ impl Certificate {
     pub fn files(&self) -> &TlsFiles {
         &self.files
     }
+
+    /// The served configuration; a reload reaches every clone.
+    pub(crate) fn rustls(&self) -> RustlsConfig {
+        self.rustls.clone()
+    }
 }
 
 async fn read(files: &TlsFiles) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
@@ -98,34 +92,4 @@ fn unusable(files: &TlsFiles, error: &std::io::Error) -> anyhow::Error {
         files.cert.display(),
         files.key.display()
     )
-}
-
-/// Serves `app` over TLS until `cancel` fires, then lets requests in flight
-/// finish for up to `grace`.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    certificate: Certificate,
-    cancel: CancellationToken,
-    grace: Duration,
-) {
-    let handle: Handle<SocketAddr> = Handle::new();
-    let stopper = handle.clone();
-    tokio::spawn(async move {
-        cancel.cancelled().await;
-        stopper.graceful_shutdown(Some(grace));
-    });
-    let served = async {
-        let listener = listener.into_std()?;
-        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(certificate.rustls)
-            .handshake_timeout(HANDSHAKE_TIMEOUT);
-        axum_server::from_tcp(listener)?
-            .acceptor(acceptor)
-            .handle(handle)
-            .serve(app.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-    };
-    if let Err(e) = served.await {
-        tracing::error!(error = %e, "the HTTPS server stopped");
-    }
 }

@@ -45,6 +45,21 @@ fn the_systemd_units_exposure_is_low() {
 }
 
 #[test]
+fn the_systemd_unit_allows_the_open_files_max_connections_and_the_rest_need() {
+    let unit = include_str!("../../deploy/telegate.service");
+    let limit: usize = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("LimitNOFILE="))
+        .expect("the unit sets LimitNOFILE (systemd's default is not sized for telegate)")
+        .parse()
+        .expect("one number, soft and hard alike");
+    // The webhook's connections, and 512 for the database, the Bot API,
+    // /metrics and the log (a few dozen in use).
+    let needed = telegate::config::DEFAULT_MAX_CONNECTIONS + 512;
+    assert!(limit >= needed, "LimitNOFILE={limit}, below {needed}");
+}
+
+#[test]
 fn the_backup_service_and_timer_pass_systemd_analyze_verify() {
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
@@ -195,5 +210,100 @@ fn the_env_file_install_sh_writes_is_valid_in_both_modes() {
             config.database_path,
             std::path::PathBuf::from("/var/lib/telegate/telegate.db")
         );
+    }
+}
+
+/// install.sh with `domain` and `email`, in both modes that print and
+/// change nothing: (--dry-run, --print-env) outputs.
+fn install_with(domain: &str, email: &str) -> [std::process::Output; 2] {
+    ["--dry-run", "--print-env"].map(|mode| {
+        install(&[
+            mode,
+            "--domain",
+            domain,
+            "--email",
+            email,
+            "--binary",
+            env!("CARGO_BIN_EXE_telegate"),
+        ])
+    })
+}
+
+#[test]
+fn install_sh_refuses_a_domain_that_is_not_a_host_name_before_doing_anything() {
+    let long_label = format!("{}.example.org", "a".repeat(64));
+    let too_long = format!("{}.org", vec!["a".repeat(62); 4].join("."));
+    for hostile in [
+        "a|b",
+        "x;rm -rf /",
+        "$(id)",
+        "evil.org/../x",
+        "bot.example.org\nserver_name evil.org",
+        "bot",
+        "-bot.example.org",
+        "bot-.example.org",
+        "bot..example.org",
+        "bot.example.org.",
+        "bot.example.org s",
+        "192.0.2.10",
+        &long_label,
+        &too_long,
+    ] {
+        for output in install_with(hostile, "ops@example.net") {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{hostile:?}: {stderr}");
+            assert!(
+                stderr.contains("--domain must be the DNS name of this server"),
+                "{hostile:?}: {stderr}"
+            );
+            assert!(
+                output.stdout.is_empty(),
+                "{hostile:?}: nothing printed or run"
+            );
+        }
+    }
+}
+
+#[test]
+fn install_sh_refuses_an_email_that_is_not_a_plain_address() {
+    for hostile in [
+        "ops@example.net;id",
+        "$(id)@example.net",
+        "ops",
+        "ops@",
+        "@example.net",
+        "ops@bad|host.net",
+        "ops@example.net\n--agree-tos",
+        "ops @example.net",
+        "ops@example.net --staging",
+    ] {
+        for output in install_with("bot.example.net", hostile) {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{hostile:?}: {stderr}");
+            assert!(stderr.contains("--email must be"), "{hostile:?}: {stderr}");
+            assert!(
+                output.stdout.is_empty(),
+                "{hostile:?}: nothing printed or run"
+            );
+        }
+    }
+}
+
+#[test]
+fn install_sh_takes_any_proper_host_name_and_address() {
+    let longest_label = format!("{}.example.org", "a".repeat(63));
+    for (domain, email) in [
+        ("bot.example.net", "ops@example.net"),
+        ("xn--bcher-kva.example", "first.last+bot@mail.example.org"),
+        ("b0t-1.sub.example.co.uk", "o_p-s%1@example.net"),
+        (longest_label.as_str(), "ops@example.net"),
+    ] {
+        for output in install_with(domain, email) {
+            assert!(
+                output.status.success(),
+                "{domain} {email}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! nginx/telegate.conf in front of a real telegate, over real TLS: nginx
-//! from the distribution, a self-signed certificate made with openssl, both
+//! from the distribution, a certificate from a test CA made with openssl, both
 //! on unprivileged loopback ports (the config's ports, paths and addresses
 //! templated). Loopback addresses stand in for the internet: 127.0.0.1 is
 //! "Telegram", 127.0.0.2 is an address nginx denies, 127.0.0.3 one that
@@ -9,6 +9,7 @@
 //! `.ci/run` installs nginx and sets TELEGATE_REQUIRE_NGINX=1, so CI fails
 //! without it; elsewhere the test says it was skipped when nginx is missing.
 
+mod hardening;
 mod limits;
 
 use std::{
@@ -29,6 +30,10 @@ const MONITOR: &str = "127.0.0.4";
 
 struct Nginx {
     child: Child,
+    /// The authority nginx's certificate is issued by.
+    ca: certs::TestCa,
+    /// What `nginx -t` said about the configuration.
+    checked: String,
     /// The port standing in for 80 (ACME and the redirect).
     http: u16,
     https: u16,
@@ -95,7 +100,8 @@ fn main_conf(dir: &Path) -> String {
 fn start_nginx(dir: &Path, upstream: &str) -> Nginx {
     std::fs::create_dir_all(dir.join("acme")).unwrap();
     std::fs::create_dir_all(dir.join("tmp")).unwrap();
-    certs::self_signed(&dir.join("fullchain.pem"), &dir.join("privkey.pem"));
+    let ca = certs::TestCa::new(&dir.join("ca"));
+    ca.issue(&dir.join("fullchain.pem"), &dir.join("privkey.pem"));
     let (http, https) = (port(), port());
     std::fs::write(
         dir.join("telegate.conf"),
@@ -110,11 +116,8 @@ fn start_nginx(dir: &Path, upstream: &str) -> Nginx {
         .arg(&conf)
         .output()
         .unwrap();
-    assert!(
-        test.status.success(),
-        "nginx -t: {}",
-        String::from_utf8_lossy(&test.stderr)
-    );
+    let checked = String::from_utf8_lossy(&test.stderr).into_owned();
+    assert!(test.status.success(), "nginx -t: {checked}");
     // One process (no workers to outlive it), logging to its error_log file.
     let child = Command::new("nginx")
         .arg("-c")
@@ -125,7 +128,13 @@ fn start_nginx(dir: &Path, upstream: &str) -> Nginx {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    Nginx { child, http, https }
+    Nginx {
+        child,
+        ca,
+        checked,
+        http,
+        https,
+    }
 }
 
 /// An HTTPS client whose connections come from `source`.

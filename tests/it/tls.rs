@@ -2,6 +2,8 @@
 //! TLS_CERT_FILE and TLS_KEY_FILE, takes a renewed certificate without a
 //! restart, and uploads a self-signed one with setWebhook when asked.
 
+mod connections;
+
 use std::path::PathBuf;
 
 use frankenstein::reqwest::{Certificate, Client};
@@ -16,6 +18,14 @@ use crate::support::{
 /// without), whose peer, with no proxy in between, is the client itself:
 /// loopback stands in for Telegram's range.
 pub async fn tls_app(ca: Option<&TestCa>, extra: &[(&str, &str)]) -> (TestApp, PathBuf) {
+    let (mut app, cert) = tls_prepared(ca, extra).await;
+    app.start().await;
+    (app, cert)
+}
+
+/// [`tls_app`], not started yet. `extra` may set TELEGRAM_IP_RANGES and
+/// TRUSTED_PROXIES.
+pub async fn tls_prepared(ca: Option<&TestCa>, extra: &[(&str, &str)]) -> (TestApp, PathBuf) {
     let mut app = TestApp::prepare(extra).await;
     let (cert, key) = (
         app.dir.path().join("cert.pem"),
@@ -28,12 +38,17 @@ pub async fn tls_app(ca: Option<&TestCa>, extra: &[(&str, &str)]) -> (TestApp, P
     for (name, value) in [
         ("TLS_CERT_FILE", cert.display().to_string()),
         ("TLS_KEY_FILE", key.display().to_string()),
-        ("TELEGRAM_IP_RANGES", "127.0.0.1/32".to_owned()),
-        ("TRUSTED_PROXIES", String::new()),
     ] {
         app.vars.insert(name.to_owned(), value);
     }
-    app.start().await;
+    for (name, value) in [
+        ("TELEGRAM_IP_RANGES", "127.0.0.1/32"),
+        ("TRUSTED_PROXIES", ""),
+    ] {
+        app.vars
+            .entry(name.to_owned())
+            .or_insert_with(|| value.to_owned());
+    }
     (app, cert)
 }
 

@@ -1,7 +1,7 @@
 //! Allows only clients inside TELEGRAM_IP_RANGES, reading the client address
 //! correctly behind trusted proxies.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -61,6 +61,25 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> O
     }
 }
 
+/// Whether a connection from `peer` may stay open long enough to send a
+/// request: decided on accepting it, before any byte is read (before the TLS
+/// handshake too).
+///
+/// Admitted are the peers a request could ever be allowed from: an address
+/// in TELEGRAM_IP_RANGES (the client itself, without a proxy), in
+/// TRUSTED_PROXIES (a proxy speaking for one), and this host's own
+/// 127.0.0.1 and ::1 (a local `curl` of /health). Only those two, not all
+/// of 127.0.0.0/8: a local client connects from them unless it binds
+/// another address on purpose, and whoever wants more names it in
+/// TRUSTED_PROXIES.
+pub fn may_connect(peer: IpAddr, telegram_ranges: &[IpNet], trusted: &[IpNet]) -> bool {
+    let peer = canonical(peer);
+    peer == IpAddr::V4(Ipv4Addr::LOCALHOST)
+        || peer == IpAddr::V6(Ipv6Addr::LOCALHOST)
+        || contains(telegram_ranges, peer)
+        || contains(trusted, peer)
+}
+
 pub(crate) fn contains(nets: &[IpNet], ip: IpAddr) -> bool {
     nets.iter().any(|net| net.contains(&ip))
 }
@@ -102,6 +121,23 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn only_telegram_proxies_and_the_hosts_own_loopback_address_may_connect() {
+        let (ranges, trusted) = (nets("149.154.160.0/20"), nets("10.0.0.2/32"));
+        for allowed in [
+            "149.154.167.220",
+            "10.0.0.2",
+            "127.0.0.1",
+            "::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(may_connect(ip(allowed), &ranges, &trusted), "{allowed}");
+        }
+        for refused in ["203.0.113.9", "127.0.0.2", "10.0.0.3", "2001:db8::1"] {
+            assert!(!may_connect(ip(refused), &ranges, &trusted), "{refused}");
+        }
     }
 
     #[test]

@@ -39,6 +39,24 @@ impl TestCa {
         std::fs::read(&self.cert).unwrap()
     }
 
+    /// A TLS client (rustls) that trusts only this CA, for tests that speak
+    /// TLS byte by byte.
+    pub fn connector(&self) -> tokio_rustls::TlsConnector {
+        use rustls_pki_types::{CertificateDer, pem::PemObject};
+        use tokio_rustls::rustls;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&self.pem()) {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+    }
+
     /// Issues a certificate for 127.0.0.1 and localhost to `cert` and `key`
     /// (a new key each time, as a renewal may have), valid for a day.
     pub fn issue(&self, cert: &Path, key: &Path) {

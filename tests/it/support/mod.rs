@@ -103,9 +103,15 @@ impl TestApp {
     }
 
     pub async fn start(&mut self) {
+        self.start_with_config(self.config()).await;
+    }
+
+    /// Starts the server with `config`, for what the environment does not
+    /// set (a shorter header read timeout).
+    pub async fn start_with_config(&mut self, config: Config) {
         assert!(self.running.is_none(), "already running");
         self.running = Some(
-            app::start_with_clock(self.config(), self.clock.clone())
+            app::start_with_clock(config, self.clock.clone())
                 .await
                 .expect("telegate starts"),
         );
