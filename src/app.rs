@@ -199,6 +199,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         }
     };
 
+    let scrubber = crate::scrub::Scrubber::new(db.clone());
     let dispatcher = Arc::new(Dispatcher {
         db: db.clone(),
         reads: reads.clone(),
@@ -217,6 +218,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         identity,
         started: Instant::now(),
         outbox_wake: outbox_wake.clone(),
+        scrubber: scrubber.clone(),
     });
     let housekeeping = Housekeeping {
         dispatcher: dispatcher.clone(),
@@ -253,6 +255,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         tokio::spawn(worker.run(cancel.clone())),
         tokio::spawn(sender.run(cancel.clone())),
         tokio::spawn(housekeeping.run(cancel.clone())),
+        tokio::spawn(scrubber.run(cancel.clone())),
     ];
     match addr {
         Some(addr) => {

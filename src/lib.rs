@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod sandbox;
+pub mod scrub;
 pub mod standin;
 pub mod store;
 pub mod telegram;

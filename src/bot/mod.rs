@@ -66,6 +66,8 @@ pub struct Dispatcher {
     pub started: Instant,
     /// Signalled when replies are queued.
     pub outbox_wake: Arc<Notify>,
+    /// Wipes secrets from the database files after an update that held one.
+    pub scrubber: Arc<crate::scrub::Scrubber>,
 }
 
 /// The brute-force guard's settings: `after` wrong codes within `window`
@@ -130,8 +132,11 @@ impl Dispatcher {
 
     /// Records that an update could not be handled after several tries.
     pub async fn give_up(&self, update: &PendingUpdate, error: &str) -> anyhow::Result<()> {
+        // What failed may have held a secret: its payload is dropped, and
+        // its old pages wiped.
         let handled = Handled {
             finish: Finish::Failed,
+            scrub: true,
             ..Handled::new(entry(
                 update.update_id,
                 &update.kind,
@@ -177,9 +182,7 @@ impl Dispatcher {
         }
         tx.commit().await.context("committing a handled update")?;
         if handled.scrub {
-            store::scrub(&mut conn)
-                .await
-                .context("wiping a secret from the database files")?;
+            self.scrubber.now(&mut conn).await;
         }
         if !handled.calls.is_empty() {
             self.outbox_wake.notify_one();

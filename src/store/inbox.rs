@@ -153,8 +153,9 @@ pub async fn count_attempt(
         .map(|_| ())
 }
 
-/// Marks an update finished and drops its payload (message texts are not kept
-/// once handled). Failed updates keep theirs for inspection.
+/// Marks an update finished and drops its payload, however it ended: a
+/// message text (a passcode, say) is not kept once the update is over, also
+/// when handling it failed. Its kind, chat and error stay.
 pub async fn finish(
     conn: &mut SqliteConnection,
     update_id: i64,
@@ -162,14 +163,12 @@ pub async fn finish(
     error: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE inbox SET status = ?, finished_at = ?, last_error = ?,
-                payload = CASE WHEN ? = 'failed' THEN payload ELSE NULL END
+        "UPDATE inbox SET status = ?, finished_at = ?, last_error = ?, payload = NULL
          WHERE update_id = ?",
     )
     .bind(how.as_str())
     .bind(now_ms())
     .bind(error)
-    .bind(how.as_str())
     .bind(update_id)
     .execute(conn)
     .await

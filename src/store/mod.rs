@@ -82,11 +82,23 @@ pub async fn open_reader(path: &Path) -> anyhow::Result<Db> {
 /// Wipes old versions of pages that may still hold a secret (a passcode in a
 /// handled update's payload): with secure_delete the main file holds none once
 /// the WAL is checkpointed, and the WAL is then truncated to nothing.
-pub async fn scrub(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<()> {
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(conn)
-        .await
-        .map(|_| ())
+///
+/// Returns whether that happened: a reader still on an old snapshot (a
+/// backup, a CLI command) keeps the checkpoint from finishing, and then the
+/// old pages are still in the WAL and the scrub must be tried again.
+pub async fn scrub(conn: &mut sqlx::SqliteConnection) -> sqlx::Result<bool> {
+    // One row: busy (1 when the checkpoint could not finish), the WAL's
+    // frames, and the frames checkpointed.
+    let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(conn)
+        .await?;
+    Ok(busy == 0)
+}
+
+/// [`scrub`] on a connection of the pool.
+pub async fn scrub_db(db: &Db) -> sqlx::Result<bool> {
+    let mut conn = db.acquire().await?;
+    scrub(&mut conn).await
 }
 
 /// A file beside the database: `telegate.db` + `.lock` → `telegate.db.lock`.

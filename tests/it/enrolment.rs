@@ -6,7 +6,7 @@ use telegate::bot::{
     refusal,
 };
 
-use crate::support::{OWNER, TestApp, updates::private_text};
+use crate::support::{OWNER, TestApp, eventually, updates::private_text};
 
 const PASSCODE: &str = "correct-horse-42";
 const STRANGER: i64 = 5005;
@@ -149,15 +149,45 @@ async fn no_passcode_remains_in_the_database_files() {
     assert_eq!(app.wait_texts_to(STRANGER, 3).await[2], WELCOME);
     app.wait_handled(3).await;
     // While the server runs: the WAL and the free pages are what could keep it.
-    let dir = app.db_path().parent().unwrap().to_owned();
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let bytes = std::fs::read(&path).unwrap();
-        for secret in [PASSCODE, "wrong-guess-xyzzy"] {
-            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
-            assert!(!found, "{secret:?} found in {}", path.display());
-        }
+    for secret in [PASSCODE, "wrong-guess-xyzzy"] {
+        let found = files_holding(&app, secret);
+        assert!(found.is_empty(), "{secret:?} found in {found:?}");
     }
+}
+
+/// The files beside the database that hold `secret`.
+fn files_holding(app: &TestApp, secret: &str) -> Vec<std::path::PathBuf> {
+    let dir = app.db_path().parent().unwrap().to_owned();
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            let bytes = std::fs::read(path).unwrap_or_default();
+            bytes.windows(secret.len()).any(|w| w == secret.as_bytes())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_scrub_a_reader_blocked_is_retried_until_the_passcode_is_gone() {
+    let app = with_passcode().await;
+    app.say(1, STRANGER, "/start").await;
+    // A reader on an old snapshot, as a backup in progress would be.
+    let reader = telegate::store::open_reader(&app.db_path()).await.unwrap();
+    let mut snapshot = reader.begin().await.unwrap();
+    let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox")
+        .fetch_one(&mut *snapshot)
+        .await
+        .unwrap();
+    app.post_update(&private_text(2, STRANGER, PASSCODE)).await;
+    assert_eq!(app.wait_texts_to(STRANGER, 2).await[1], WELCOME);
+    assert!(
+        !files_holding(&app, PASSCODE).is_empty(),
+        "the reader keeps the old pages in the WAL"
+    );
+    snapshot.rollback().await.unwrap();
+    let gone = eventually(|| async { files_holding(&app, PASSCODE).is_empty().then_some(()) });
+    assert!(gone.await.is_some(), "{:?}", files_holding(&app, PASSCODE));
 }
 
 #[tokio::test]

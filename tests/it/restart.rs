@@ -77,6 +77,17 @@ async fn an_update_that_keeps_failing_is_marked_failed_and_does_not_block_its_ch
         .await
         .unwrap();
     assert_eq!(audit[0].outcome, "failed");
+    // Its payload (which may have held a secret) is gone; what it was stays.
+    let (kind, chat, payload, error): (String, Option<i64>, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT kind, chat_key, payload, last_error FROM inbox WHERE update_id = 1")
+            .fetch_one(app.db())
+            .await
+            .unwrap();
+    assert_eq!(
+        (kind.as_str(), chat, payload),
+        ("message", Some(OWNER), None)
+    );
+    assert!(error.is_some_and(|e| !e.is_empty()));
 }
 
 #[tokio::test]
