@@ -13,6 +13,9 @@ const WEBHOOK_PORTS: [u16; 4] = [443, 80, 88, 8443];
 pub(super) struct Reader<F> {
     lookup: F,
     problems: Vec<Problem>,
+    /// Required variables whose problem is recorded already (a secret file
+    /// that cannot be read): not reported as missing as well.
+    excused: Vec<&'static str>,
 }
 
 impl<F: Fn(&str) -> Option<String>> Reader<F> {
@@ -20,6 +23,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         Self {
             lookup,
             problems: Vec::new(),
+            excused: Vec::new(),
         }
     }
 
@@ -52,9 +56,16 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         self.get(name).is_some()
     }
 
+    /// Records a problem with the secret `name`, which is then not also
+    /// reported as missing.
+    pub fn secret_problem(&mut self, name: &'static str, problem: &Problem) {
+        self.excused.push(name);
+        self.problem(problem.variable, problem.message.clone());
+    }
+
     fn required(&mut self, name: &'static str, what: &str) -> Option<String> {
         let value = self.get(name);
-        if value.is_none() {
+        if value.is_none() && !self.excused.contains(&name) {
             self.problem(name, format!("is required: {what}"));
         }
         value

@@ -84,9 +84,60 @@ fn a_dot_env_file_in_the_working_directory_is_read() {
     let output = telegate.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        !output.status.success() && stderr.contains(".env: cannot be read"),
+        !output.status.success() && stderr.contains(".env: cannot be read: line 1 "),
         "{stderr}"
     );
+}
+
+/// An env file the way systemd reads it: an unquoted passphrase with spaces
+/// is accepted, and a line that cannot be parsed is named by its number,
+/// its content never shown (it may be the passcode).
+#[test]
+fn an_env_file_line_is_read_as_systemd_reads_it_and_never_echoed() {
+    use std::os::unix::fs::PermissionsExt;
+    const WORDS: [&str; 4] = ["correct", "horse", "battery", "staple"];
+    let (mut telegate, dir) = telegate();
+    let env_file = dir.path().join("telegate.env");
+    let write = |passcode_line: &str| {
+        let text = format!(
+            "# the service's env file\nTELEGRAM_BOT_TOKEN={TOKEN}\nWEBHOOK_SECRET={SECRET}\n\
+             WEBHOOK_URL=https://bot.example.org/telegram/webhook\nBOT_OWNER_ID=1\n\
+             TELEGRAM_API_URL=http://127.0.0.1:9\n{passcode_line}\n"
+        );
+        std::fs::write(&env_file, text).unwrap();
+        std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    telegate.args(["--env-file", "telegate.env", "check"]);
+
+    write(&format!("ENROLLMENT_PASSCODE={}", WORDS.join(" ")));
+    let output = telegate.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("ok    ENROLLMENT_PASSCODE comes from the env file telegate.env"),
+        "{stdout}"
+    );
+
+    write(&format!("ENROLLMENT_PASSCODE=\"{}", WORDS.join(" ")));
+    let output = telegate.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(!output.status.success());
+    assert!(
+        stdout.contains("telegate.env cannot be read: line 7 opens a quote that is never closed"),
+        "{stdout}{stderr}"
+    );
+    for word in WORDS {
+        assert!(
+            !stdout.contains(word) && !stderr.contains(word),
+            "{word:?} shown: {stdout}{stderr}"
+        );
+    }
 }
 
 #[test]
