@@ -89,11 +89,17 @@ pub enum Command {
     },
     /// Put a backup in place of the database, with serve stopped.
     ///
-    /// The backup is checked first (intact, a schema this version knows, its
-    /// audit chain whole); the database it replaces is kept beside it.
+    /// The backup is checked first (intact, exactly the schema this version
+    /// makes, its audit chain whole) and the owners stored in it are listed;
+    /// without --yes nothing more happens. The database it replaces is kept
+    /// beside it.
     Restore {
         /// A file written by `telegate backup`.
         backup: PathBuf,
+        /// Put it in place (after checking it again), once you have seen
+        /// what it holds.
+        #[arg(long)]
+        yes: bool,
     },
     /// Check the configuration without starting: every variable, .env's
     /// mode and owner, the database, and the token (getMe) when the Bot API
@@ -146,7 +152,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Users { action } => runtime.block_on(users::run(action)),
         Command::TotpSetup { account } => totp::setup(&account),
         Command::Backup { path } => runtime.block_on(backup::run(&path)),
-        Command::Restore { backup } => runtime.block_on(restore::run(&backup)),
+        Command::Restore { backup, yes } => runtime.block_on(restore::run(&backup, yes)),
         Command::Check => runtime.block_on(check::run()),
         Command::Webhook { action } => runtime.block_on(webhook::run(action)),
         Command::Notify(notification) => runtime.block_on(notify::run(notification)),
