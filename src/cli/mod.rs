@@ -122,8 +122,14 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum AuditAction {
     /// Check the hash chain: exits 1 and names the row when one was edited or
-    /// deleted after it was written.
-    Verify,
+    /// deleted after it was written. Prints the head (ID:HASH), which serve
+    /// also logs hourly and on shutdown.
+    Verify {
+        /// A head noted earlier: exits 1 when the trail no longer reaches it
+        /// (its newest rows were deleted).
+        #[arg(long, value_name = "ID:HASH")]
+        head: Option<String>,
+    },
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -142,9 +148,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Poll => runtime.block_on(serve(Intake::Polling)),
         Command::Sandbox { database } => runtime.block_on(sandbox::run(database)),
         Command::Audit {
-            action: Some(AuditAction::Verify),
+            action: Some(AuditAction::Verify { head }),
             ..
-        } => runtime.block_on(audit::verify()),
+        } => runtime.block_on(audit::verify(head.as_deref())),
         Command::Audit {
             action: None,
             filter,

@@ -624,3 +624,41 @@ async fn sighup_without_tls_is_logged_and_does_not_stop_serve() {
     assert!(logged && alive, "{logs}");
     assert!(served.child.try_wait().unwrap().unwrap().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_logs_the_audit_head_at_startup_and_on_shutdown() {
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(&standin, dir.path(), &[]);
+    post(&served.addr, private_text(1, OWNER, "/ping").to_string()).await;
+    standin.wait_texts_to_any(1).await;
+    let logs = stop(&mut served);
+
+    let heads: Vec<(String, String)> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|entry| entry["fields"]["message"] == telegate::audit_head::MESSAGE)
+        .map(|entry| {
+            let field = |name: &str| entry["fields"][name].as_str().unwrap().to_owned();
+            (field("when"), field("head"))
+        })
+        .collect();
+    let db = telegate::store::open_reader(&dir.path().join("telegate.db"))
+        .await
+        .unwrap();
+    let head = telegate::store::audit_chain::head(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    db.close().await;
+    assert_eq!(
+        heads.first().map(|h| h.0.as_str()),
+        Some("startup"),
+        "{logs}"
+    );
+    assert_eq!(
+        heads.last(),
+        Some(&("shutdown".to_owned(), head.to_string())),
+        "the last head logged is the trail's: {logs}"
+    );
+}
