@@ -662,3 +662,36 @@ async fn serve_logs_the_audit_head_at_startup_and_on_shutdown() {
         "the last head logged is the trail's: {logs}"
     );
 }
+
+/// As under systemd's LoadCredentialEncrypted=: the secrets are files in
+/// $CREDENTIALS_DIRECTORY, and none is in the environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_reads_its_secrets_from_a_systemd_credentials_directory() {
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = tempfile::tempdir().unwrap();
+    for (name, value) in [("TELEGRAM_BOT_TOKEN", TOKEN), ("WEBHOOK_SECRET", SECRET)] {
+        std::fs::write(credentials.path().join(name), format!("{value}\n")).unwrap();
+    }
+    let directory = credentials.path().display().to_string();
+    // Blank is unset: the environment holds no secret.
+    let mut served = serve(
+        &standin,
+        dir.path(),
+        &[
+            ("TELEGRAM_BOT_TOKEN", ""),
+            ("WEBHOOK_SECRET", ""),
+            ("CREDENTIALS_DIRECTORY", &directory),
+        ],
+    );
+    // Accepted only with the secret from the credential; answered with the token.
+    post(&served.addr, private_text(1, OWNER, "/ping").to_string()).await;
+    let texts = standin.wait_texts_to_any(1).await;
+    let logs = stop(&mut served);
+
+    assert!(texts[0].starts_with("pong"), "{texts:?}");
+    assert!(
+        !logs.contains(SECRET),
+        "the webhook secret leaked into the logs"
+    );
+}
