@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Installs telegate on Debian or Ubuntu, from a clone of its repository:
-# service user, directories, binary, systemd units, /etc/telegate/telegate.env
-# (mode 600, never overwritten), the nginx site, a Let's Encrypt certificate
-# (webroot, with a deploy hook that reloads nginx), then enables and starts
-# it all. Safe to run again. --dry-run prints every step instead of doing it.
+# service user, directories, binary, systemd units, the secrets as encrypted
+# systemd credentials in /etc/credstore.encrypted (never overwritten),
+# /etc/telegate/telegate.env without any secret (mode 600, never
+# overwritten), the nginx site, a Let's Encrypt certificate (webroot, with a
+# deploy hook that reloads nginx), then enables and starts it all. Safe to
+# run again. --dry-run prints every step instead of doing it.
+#
+# The secrets: WEBHOOK_SECRET is generated; the bot token is read from
+# --token-file PATH (and the enrolment passcode from --passcode-file PATH),
+# each encrypted with `systemd-creds encrypt` (the host key, and the TPM2
+# chip where there is one) so that none is stored in plain text on disk.
 #
 # --direct-tls: no nginx; telegate terminates TLS itself on port 8443 with a
 # certificate certbot gets on its own (--standalone, port 80), copied to
@@ -11,20 +18,24 @@
 # --print-env prints the env file it would write, and nothing else.
 #
 #   sudo deploy/install.sh --domain bot.example.org --email you@example.org \
+#        [--token-file PATH] [--passcode-file PATH] \
 #        [--binary target/release/telegate] [--direct-tls] [--dry-run]
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 --domain DOMAIN --email EMAIL [--binary PATH] [--direct-tls] [--dry-run | --print-env]" >&2
+  echo "usage: $0 --domain DOMAIN --email EMAIL [--token-file PATH] [--passcode-file PATH] [--binary PATH] [--direct-tls] [--dry-run | --print-env]" >&2
   exit 2
 }
 
 domain="" email="" binary="target/release/telegate" dry_run=0 direct_tls=0 print_env=0
+token_file="" passcode_file=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --domain) domain="${2:-}"; shift 2 ;;
     --email) email="${2:-}"; shift 2 ;;
     --binary) binary="${2:-}"; shift 2 ;;
+    --token-file) token_file="${2:-}"; shift 2 ;;
+    --passcode-file) passcode_file="${2:-}"; shift 2 ;;
     --direct-tls) direct_tls=1; shift ;;
     --dry-run) dry_run=1; shift ;;
     --print-env) print_env=1; shift ;;
@@ -53,8 +64,10 @@ email_local='^[A-Za-z0-9._%+-]{1,64}$'
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 tls_dir=/etc/telegate/tls
 hook=/etc/telegate/certbot-deploy-hook
+credstore=/etc/credstore.encrypted
 
-# The env file for this host, from .env.example.
+# The env file for this host, from .env.example, with no secret in it: they
+# are systemd credentials (see the unit's LoadCredentialEncrypted=).
 env_file() {
   if [ "$direct_tls" -eq 1 ]; then
     sed -e "s|^WEBHOOK_URL=.*|WEBHOOK_URL=https://$domain:8443/telegram/webhook|" \
@@ -65,13 +78,20 @@ env_file() {
   else
     sed -e "s|^WEBHOOK_URL=.*|WEBHOOK_URL=https://$domain/telegram/webhook|"
   fi < "$repo/.env.example" |
-    sed -e "s|^DATABASE_URL=.*|DATABASE_URL=sqlite:/var/lib/telegate/telegate.db|"
+    sed -e "s|^DATABASE_URL=.*|DATABASE_URL=sqlite:/var/lib/telegate/telegate.db|" \
+        -e "s|^TELEGRAM_BOT_TOKEN=.*|TELEGRAM_BOT_TOKEN=|" \
+        -e "s|^WEBHOOK_SECRET=.*|WEBHOOK_SECRET=|" \
+        -e "s|^ENROLLMENT_PASSCODE=.*|ENROLLMENT_PASSCODE=|" \
+        -e "s|^TOTP_SECRET=.*|TOTP_SECRET=|"
 }
 if [ "$print_env" -eq 1 ]; then
   env_file
   exit 0
 fi
 [ -x "$binary" ] || { echo "no telegate binary at $binary: run cargo build --release first" >&2; exit 1; }
+for f in "$token_file" "$passcode_file"; do
+  [ -z "$f" ] || [ -r "$f" ] || { echo "cannot read $f" >&2; exit 1; }
+done
 if [ "$dry_run" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
   echo "run it as root (sudo), or with --dry-run to see the steps" >&2
   exit 1
@@ -83,6 +103,23 @@ run() {
     printf '+ %s\n' "$*"
   else
     "$@"
+  fi
+}
+
+# Encrypts stdin as the credential NAME, unless it exists already: the
+# credential name is bound into the ciphertext, and the unit loads it under
+# that name. Under --dry-run it says so, and reads (and shows) nothing.
+credential() {
+  local name="$1" path="$credstore/telegate.$1"
+  if [ -e "$path" ]; then
+    echo "keeping $path (never overwritten)"
+    cat >/dev/null
+  elif [ "$dry_run" -eq 1 ]; then
+    printf '+ systemd-creds encrypt --name=%s - %s\n' "$name" "$path"
+    cat >/dev/null
+  else
+    systemd-creds encrypt --name="$name" - "$path"
+    chmod 600 "$path"
   fi
 }
 
@@ -122,18 +159,33 @@ fi
 
 echo "== binary and systemd units"
 run install -m 755 "$binary" /usr/local/bin/telegate
+run install -m 755 "$repo/deploy/telegate-admin" /usr/local/sbin/telegate-admin
 for unit in telegate.service telegate-backup.service telegate-backup.timer; do
   run install -m 644 "$repo/deploy/$unit" "/etc/systemd/system/$unit"
 done
 run install -m 644 "$repo/deploy/logrotate/telegate" /etc/logrotate.d/telegate
 run install -D -m 644 "$repo/README.md" /usr/local/share/doc/telegate/README.md
 
+echo "== secrets, as encrypted systemd credentials"
+run install -d -m 700 "$credstore"
+# 32 random bytes as 64 hex digits: Telegram's alphabet for secret_token.
+head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n' | credential WEBHOOK_SECRET
+if [ -n "$token_file" ]; then
+  credential TELEGRAM_BOT_TOKEN <"$token_file"
+elif [ ! -e "$credstore/telegate.TELEGRAM_BOT_TOKEN" ]; then
+  echo "no --token-file: store the token from @BotFather with"
+  echo "  systemd-ask-password -n 'Bot token:' | sudo systemd-creds encrypt --name=TELEGRAM_BOT_TOKEN - $credstore/telegate.TELEGRAM_BOT_TOKEN"
+fi
+if [ -n "$passcode_file" ]; then
+  credential ENROLLMENT_PASSCODE <"$passcode_file"
+fi
+
 echo "== configuration"
 if [ -e /etc/telegate/telegate.env ]; then
   echo "keeping /etc/telegate/telegate.env (never overwritten)"
 else
   env_file | write /etc/telegate/telegate.env 600 telegate:telegate
-  echo "fill in /etc/telegate/telegate.env (token, secret, owner) before the service can start"
+  echo "set BOT_OWNER_ID in /etc/telegate/telegate.env before the service can start"
 fi
 
 if [ "$direct_tls" -eq 1 ]; then
@@ -182,10 +234,14 @@ run systemctl enable --now telegate-backup.timer
 if grep -q 'replace-with' /etc/telegate/telegate.env 2>/dev/null; then
   echo "not starting telegate yet: /etc/telegate/telegate.env still has placeholders"
   run systemctl enable telegate
+elif [ -z "$token_file" ] && [ ! -e "$credstore/telegate.TELEGRAM_BOT_TOKEN" ] &&
+     ! grep -q '^TELEGRAM_BOT_TOKEN=.' /etc/telegate/telegate.env 2>/dev/null; then
+  echo "not starting telegate yet: there is no bot token (the credential above)"
+  run systemctl enable telegate
 else
   run systemctl enable --now telegate
   run systemctl restart telegate
 fi
-echo "done. Check the configuration as the service sees it with:"
-echo "  sudo -u telegate telegate --env-file /etc/telegate/telegate.env check"
+echo "done. Check the configuration as the service sees it (its user, env file and credentials) with:"
+echo "  sudo telegate-admin check"
 echo "and follow the log with: journalctl -u telegate -f"

@@ -112,6 +112,8 @@ impl Running {
         if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
             tracing::warn!("shutdown took too long; pending work resumes at the next start");
         }
+        // After the last write: the head the next start must still reach.
+        crate::audit_head::log(&self.db, "shutdown").await;
         self.reads.close().await;
         self.db.close().await;
     }
@@ -130,6 +132,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     audit::record(&db, &startup_entry(&config))
         .await
         .context("cannot write the startup row of the audit trail")?;
+    crate::audit_head::log(&db, "startup").await;
     let reads = store::open_reader(&config.database_path).await?;
     let certificate = match (&config.tls, config.intake) {
         (Some(files), Intake::Webhook) => Some(Certificate::load(files).await?),
@@ -256,6 +259,11 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         tokio::spawn(sender.run(cancel.clone())),
         tokio::spawn(housekeeping.run(cancel.clone())),
         tokio::spawn(scrubber.run(cancel.clone())),
+        tokio::spawn(crate::audit_head::run(
+            db.clone(),
+            crate::audit_head::EVERY,
+            cancel.clone(),
+        )),
     ];
     match addr {
         Some(addr) => {

@@ -6,6 +6,7 @@
 //! the outbox and the [`telegram`] sender.
 
 pub mod app;
+pub mod audit_head;
 pub mod auth;
 pub mod bot;
 pub mod cli;

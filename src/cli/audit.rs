@@ -83,12 +83,26 @@ fn as_json(row: &audit::Row) -> serde_json::Value {
     })
 }
 
-pub async fn verify() -> anyhow::Result<()> {
+/// Checks the chain and, given a head noted earlier, that the trail still
+/// reaches it; prints the head now.
+pub async fn verify(expected: Option<&str>) -> anyhow::Result<()> {
+    let expected = expected
+        .map(str::parse::<audit_chain::Head>)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--head {e}"))?;
     let db = open_existing().await?;
-    let verdict = audit_chain::verify(&db)
-        .await
-        .context("cannot read the audit trail")?;
+    let checked = async {
+        let verdict = audit_chain::verify(&db).await?;
+        let head = audit_chain::head(&db).await?;
+        let reached = match &expected {
+            Some(expected) => audit_chain::check_head(&db, expected).await?,
+            None => None,
+        };
+        Ok::<_, sqlx::Error>((verdict, head, reached))
+    };
+    let checked = checked.await;
     db.close().await;
+    let (verdict, head, reached) = checked.context("cannot read the audit trail")?;
     if let Some(problem) = verdict.problem {
         bail!("the audit trail has been tampered with: {problem}");
     }
@@ -96,5 +110,15 @@ pub async fn verify() -> anyhow::Result<()> {
         format!(", starting after pruned row {id}")
     });
     println!("audit trail intact: {} row(s) checked{start}", verdict.rows);
+    match &head {
+        Some(head) => println!("head: {head}"),
+        None => println!("head: none (the trail is empty)"),
+    }
+    if let Some(expected) = expected {
+        if let Some(problem) = reached {
+            bail!("the audit trail no longer reaches the head {expected}: {problem}");
+        }
+        println!("it reaches the head {expected}");
+    }
     Ok(())
 }

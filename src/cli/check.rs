@@ -18,6 +18,8 @@ enum Verdict {
     Ok(String),
     Fail(String),
     Skip(String),
+    /// Worth fixing, but serve works: the exit status stays 0.
+    Warn(String),
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -30,7 +32,11 @@ pub async fn run() -> anyhow::Result<()> {
                 "every variable is valid (webhook {}, listening on {})",
                 config.webhook_url, config.listen_addr
             )));
+            for (name, source) in &config.secret_sources {
+                verdicts.push(Verdict::Ok(format!("{name} comes from {source}")));
+            }
             verdicts.push(database(&config.database_path).await);
+            verdicts.extend(private_files(&config.database_path));
             if let Some(files) = &config.tls {
                 verdicts.push(certificate(files, &config).await);
             }
@@ -42,6 +48,7 @@ pub async fn run() -> anyhow::Result<()> {
         match verdict {
             Verdict::Ok(text) => println!("ok    {text}"),
             Verdict::Skip(text) => println!("skip  {text}"),
+            Verdict::Warn(text) => println!("warn  {text}"),
             Verdict::Fail(text) => {
                 failed += 1;
                 println!("FAIL  {text}");
@@ -80,6 +87,48 @@ fn dotenv_file(path: &Path, named: bool) -> Verdict {
             "{name} has mode {mode:03o} and belongs to this user"
         )),
     }
+}
+
+/// The database, its WAL and the backups beside it (in `backups/`, where
+/// telegate-backup.service writes them) hold every stored user and the
+/// audit trail: a warning for each that others may read.
+fn private_files(db: &Path) -> Vec<Verdict> {
+    let dir = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut files = vec![
+        db.to_path_buf(),
+        store::beside(db, "-wal"),
+        store::beside(db, "-shm"),
+    ];
+    if let Ok(entries) = std::fs::read_dir(dir.join("backups")) {
+        let mut backups: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        backups.sort();
+        files.extend(backups);
+    }
+    let mut verdicts = Vec::new();
+    let mut checked = 0;
+    for file in files {
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        checked += 1;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            let name = file.display();
+            verdicts.push(Verdict::Warn(format!(
+                "{name} has mode {mode:03o}: others can read the users and the audit trail in it; run chmod 600 {name}"
+            )));
+        }
+    }
+    if verdicts.is_empty() && checked > 0 {
+        verdicts.push(Verdict::Ok(format!(
+            "{} and its backups are readable by their owner alone",
+            db.display()
+        )));
+    }
+    verdicts
 }
 
 /// The real user id, from /proc (Linux); `None` elsewhere.

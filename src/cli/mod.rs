@@ -90,11 +90,17 @@ pub enum Command {
     },
     /// Put a backup in place of the database, with serve stopped.
     ///
-    /// The backup is checked first (intact, a schema this version knows, its
-    /// audit chain whole); the database it replaces is kept beside it.
+    /// The backup is checked first (intact, exactly the schema this version
+    /// makes, its audit chain whole) and the owners stored in it are listed;
+    /// without --yes nothing more happens. The database it replaces is kept
+    /// beside it.
     Restore {
         /// A file written by `telegate backup`.
         backup: PathBuf,
+        /// Put it in place (after checking it again), once you have seen
+        /// what it holds.
+        #[arg(long)]
+        yes: bool,
     },
     /// Check the configuration without starting: every variable, .env's
     /// mode and owner, the database, and the token (getMe) when the Bot API
@@ -124,8 +130,14 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum AuditAction {
     /// Check the hash chain: exits 1 and names the row when one was edited or
-    /// deleted after it was written.
-    Verify,
+    /// deleted after it was written. Prints the head (ID:HASH), which serve
+    /// also logs hourly and on shutdown.
+    Verify {
+        /// A head noted earlier: exits 1 when the trail no longer reaches it
+        /// (its newest rows were deleted).
+        #[arg(long, value_name = "ID:HASH")]
+        head: Option<String>,
+    },
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -144,9 +156,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Poll => runtime.block_on(serve(Intake::Polling)),
         Command::Sandbox { database } => runtime.block_on(sandbox::run(database)),
         Command::Audit {
-            action: Some(AuditAction::Verify),
+            action: Some(AuditAction::Verify { head }),
             ..
-        } => runtime.block_on(audit::verify()),
+        } => runtime.block_on(audit::verify(head.as_deref())),
         Command::Audit {
             action: None,
             filter,
@@ -157,7 +169,7 @@ pub fn run(cli: Cli) -> ExitCode {
             runtime.block_on(owner_id::run(std::time::Duration::from_secs(wait)))
         }
         Command::Backup { path } => runtime.block_on(backup::run(&path)),
-        Command::Restore { backup } => runtime.block_on(restore::run(&backup)),
+        Command::Restore { backup, yes } => runtime.block_on(restore::run(&backup, yes)),
         Command::Check => runtime.block_on(check::run()),
         Command::Webhook { action } => runtime.block_on(webhook::run(action)),
         Command::Notify(notification) => runtime.block_on(notify::run(notification)),

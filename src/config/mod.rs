@@ -3,15 +3,18 @@
 //! Every variable is checked and every problem reported at once, so an operator
 //! fixes the whole `.env` in one go instead of one restart per mistake.
 
+mod env_file;
 mod parse;
 mod secret;
+mod secret_source;
 
-use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, time::Duration};
 
 use ipnet::IpNet;
 
 pub use parse::parse_duration;
 pub use secret::Secret;
+pub use secret_source::SecretSource;
 
 use parse::Reader;
 
@@ -108,6 +111,9 @@ pub struct Config {
     pub send_retry_backoff: Vec<Duration>,
     pub log_level: String,
     pub log_format: LogFormat,
+    /// Where each secret that is set came from, in the order of
+    /// `secret_source::SECRETS` (for `telegate check`).
+    pub secret_sources: Vec<(&'static str, SecretSource)>,
 }
 
 /// One problem with one variable.
@@ -160,14 +166,14 @@ impl Config {
 
     /// [`Config::from_env`] for the given way of receiving updates.
     pub fn from_env_for(intake: Intake) -> Result<Self, ConfigError> {
-        load_dotenv()?;
-        Self::from_lookup_for(intake, |name| std::env::var(name).ok())
+        let vars = Variables::load()?;
+        Self::from_sources(intake, |name| vars.get(name), |name| vars.origin(name))
     }
 
     /// Only DATABASE_URL, for the operator's commands that need nothing else.
     pub fn database_path_from_env() -> Result<PathBuf, ConfigError> {
-        load_dotenv()?;
-        let mut r = Reader::new(|name: &str| std::env::var(name).ok());
+        let vars = Variables::load()?;
+        let mut r = Reader::new(|name: &str| vars.get(name));
         let path = r.sqlite_path("DATABASE_URL", DEFAULT_DATABASE_URL);
         r.finish()?;
         Ok(path.expect("checked"))
@@ -175,8 +181,8 @@ impl Config {
 
     /// Only BOT_OWNER_ID, for `telegate notify` without `--chat`.
     pub fn owner_id_from_env() -> Result<i64, ConfigError> {
-        load_dotenv()?;
-        let mut r = Reader::new(|name: &str| std::env::var(name).ok());
+        let vars = Variables::load()?;
+        let mut r = Reader::new(|name: &str| vars.get(name));
         let owner = r.user_id("BOT_OWNER_ID");
         r.finish()?;
         Ok(owner.expect("checked"))
@@ -184,8 +190,19 @@ impl Config {
 
     /// Only the Bot API's address and the token, for `telegate owner-id`.
     pub fn bot_api_from_env() -> Result<(String, Secret), ConfigError> {
-        load_dotenv()?;
-        let mut r = Reader::new(|name: &str| std::env::var(name).ok());
+        const TOKEN: &str = "TELEGRAM_BOT_TOKEN";
+        let vars = Variables::load()?;
+        // The token, like serve's, from its variable, file or credential.
+        let secrets = secret_source::resolve(&|name: &str| vars.get(name), &|name: &str| {
+            vars.origin(name)
+        });
+        let mut r = Reader::new(|name: &str| match name {
+            TOKEN => secrets.values.get(name).cloned(),
+            _ => vars.get(name),
+        });
+        for (secret, problem) in secrets.problems.iter().filter(|(s, _)| *s == TOKEN) {
+            r.secret_problem(secret, problem);
+        }
         let api_url = r.api_url("TELEGRAM_API_URL", DEFAULT_API_URL);
         let token = r.token("TELEGRAM_BOT_TOKEN");
         r.finish()?;
@@ -194,8 +211,8 @@ impl Config {
 
     /// Only LONG_MESSAGE_MAX_PARTS, for `telegate notify`.
     pub fn long_message_max_parts_from_env() -> Result<usize, ConfigError> {
-        load_dotenv()?;
-        let mut r = Reader::new(|name: &str| std::env::var(name).ok());
+        let vars = Variables::load()?;
+        let mut r = Reader::new(|name: &str| vars.get(name));
         let parts = r.int_in("LONG_MESSAGE_MAX_PARTS", 4, 1..=50);
         r.finish()?;
         Ok(parts.expect("checked"))
@@ -211,7 +228,31 @@ impl Config {
         intake: Intake,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let mut r = Reader::new(lookup);
+        Self::from_sources(intake, lookup, |_| SecretSource::Environment)
+    }
+
+    /// Builds the configuration from `lookup`; `origin` says where a
+    /// variable found there was set. Each secret is read from its variable,
+    /// its `NAME_FILE` or its systemd credential, whichever one is given.
+    fn from_sources(
+        intake: Intake,
+        lookup: impl Fn(&str) -> Option<String>,
+        origin: impl Fn(&str) -> SecretSource,
+    ) -> Result<Self, ConfigError> {
+        let secrets = secret_source::resolve(&lookup, &origin);
+        let mut r = Reader::new(|name: &str| {
+            if secret_source::SECRETS
+                .iter()
+                .any(|(secret, _)| *secret == name)
+            {
+                secrets.values.get(name).cloned()
+            } else {
+                lookup(name)
+            }
+        });
+        for (secret, problem) in &secrets.problems {
+            r.secret_problem(secret, problem);
+        }
         let polling = intake == Intake::Polling;
         let bot_token = r.token("TELEGRAM_BOT_TOKEN");
         let api_url = r.api_url("TELEGRAM_API_URL", DEFAULT_API_URL);
@@ -311,6 +352,7 @@ impl Config {
             send_retry_backoff: send_retry_backoff.expect("checked"),
             log_level: log_level.expect("checked"),
             log_format: log_format.expect("checked"),
+            secret_sources: secrets.sources.clone(),
         })
     }
 
@@ -367,25 +409,52 @@ pub fn env_file() -> (PathBuf, bool) {
     }
 }
 
-/// Loads the env file into the environment: ./.env when it exists, only in
-/// the working directory (a file in a parent directory is not ours to
-/// read), or the `--env-file`. Variables already set in the environment win.
-fn load_dotenv() -> Result<(), ConfigError> {
-    let (path, named) = env_file();
-    if !named && !path.exists() {
-        return Ok(());
-    }
-    dotenvy::from_path(&path).map_err(|e| {
-        let (variable, message) = if named {
-            (
-                "--env-file",
-                format!("{} cannot be read: {e}", path.display()),
-            )
-        } else {
-            (".env", format!("cannot be read: {e}"))
+/// The variables telegate reads: the process environment first, then the
+/// env file (./.env when it exists, only in the working directory: a file in
+/// a parent directory is not ours to read; or the `--env-file`). The file is
+/// parsed, never loaded into the process environment.
+struct Variables {
+    file: Option<(PathBuf, HashMap<String, String>)>,
+}
+
+impl Variables {
+    fn load() -> Result<Self, ConfigError> {
+        let (path, named) = env_file();
+        if !named && !path.exists() {
+            return Ok(Self { file: None });
+        }
+        // Neither the I/O error nor the parse error shows any of the text.
+        let problem = |message: String| {
+            let (variable, message) = if named {
+                ("--env-file", format!("{} {message}", path.display()))
+            } else {
+                (".env", message)
+            };
+            ConfigError(vec![Problem { variable, message }])
         };
-        ConfigError(vec![Problem { variable, message }])
-    })
+        let text = std::fs::read(&path).map_err(|e| problem(format!("cannot be read: {e}")))?;
+        let text = String::from_utf8(text)
+            .map_err(|_| problem("cannot be read: it is not UTF-8 text".to_owned()))?;
+        let pairs = env_file::parse(&text).map_err(|e| problem(format!("cannot be read: {e}")))?;
+        Ok(Self {
+            file: Some((path, pairs.into_iter().collect())),
+        })
+    }
+
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name)
+            .ok()
+            .or_else(|| self.file.as_ref()?.1.get(name).cloned())
+    }
+
+    fn origin(&self, name: &str) -> SecretSource {
+        match &self.file {
+            Some((path, vars)) if std::env::var_os(name).is_none() && vars.contains_key(name) => {
+                SecretSource::EnvFile(path.clone())
+            }
+            _ => SecretSource::Environment,
+        }
+    }
 }
 
 #[cfg(test)]

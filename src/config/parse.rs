@@ -30,6 +30,9 @@ const WEBHOOK_PORTS: [u16; 4] = [443, 80, 88, 8443];
 pub(super) struct Reader<F> {
     lookup: F,
     problems: Vec<Problem>,
+    /// Required variables whose problem is recorded already (a secret file
+    /// that cannot be read): not reported as missing as well.
+    excused: Vec<&'static str>,
 }
 
 impl<F: Fn(&str) -> Option<String>> Reader<F> {
@@ -37,6 +40,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         Self {
             lookup,
             problems: Vec::new(),
+            excused: Vec::new(),
         }
     }
 
@@ -69,9 +73,18 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         self.get(name).is_some()
     }
 
+    /// Records a problem with the secret `name`, which is then not also
+    /// reported as missing.
+    pub fn secret_problem(&mut self, name: &'static str, problem: &Problem) {
+        self.excused.push(name);
+        self.problem(problem.variable, problem.message.clone());
+    }
+
     fn required(&mut self, name: &'static str, what: &str) -> Option<String> {
         let Some(value) = self.get(name) else {
-            self.problem(name, format!("is required: {what}"));
+            if !self.excused.contains(&name) {
+                self.problem(name, format!("is required: {what}"));
+            }
             return None;
         };
         if shipped_example(name) == Some(value.as_str()) {

@@ -172,6 +172,8 @@ fn env_example_lists_exactly_the_variables_that_are_read() {
         None
     });
     let mut read = read.into_inner();
+    // systemd sets it, never the operator.
+    read.retain(|name| name != "CREDENTIALS_DIRECTORY");
     read.sort();
     read.dedup();
     let example = include_str!("../../.env.example");
@@ -295,4 +297,105 @@ fn max_connections_defaults_to_256_and_must_leave_room_for_telegram() {
 
     vars.insert("WEBHOOK_MAX_CONNECTIONS", "30".to_owned());
     assert_eq!(load(&vars).unwrap().max_connections, 30);
+}
+
+#[test]
+fn a_secret_is_read_from_its_file_without_the_trailing_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
+    let mut vars = valid();
+    vars.remove("TELEGRAM_BOT_TOKEN");
+    vars.insert("TELEGRAM_BOT_TOKEN_FILE", token.display().to_string());
+    let config = load(&vars).unwrap();
+    assert_eq!(config.bot_token.expose(), TOKEN);
+    assert_eq!(
+        config.secret_sources,
+        [
+            (
+                "TELEGRAM_BOT_TOKEN",
+                SecretSource::File {
+                    variable: "TELEGRAM_BOT_TOKEN_FILE",
+                    path: token.clone()
+                }
+            ),
+            ("WEBHOOK_SECRET", SecretSource::Environment),
+        ]
+    );
+}
+
+#[test]
+fn secrets_are_read_from_the_systemd_credentials_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("TELEGRAM_BOT_TOKEN"), TOKEN).unwrap();
+    std::fs::write(dir.path().join("ENROLLMENT_PASSCODE"), "a long passcode\n").unwrap();
+    let mut vars = valid();
+    vars.remove("TELEGRAM_BOT_TOKEN");
+    vars.insert("CREDENTIALS_DIRECTORY", dir.path().display().to_string());
+    let config = load(&vars).unwrap();
+    assert_eq!(config.bot_token.expose(), TOKEN);
+    assert_eq!(
+        config.enrollment_passcode.unwrap().expose(),
+        "a long passcode"
+    );
+    assert_eq!(
+        config.secret_sources[0],
+        (
+            "TELEGRAM_BOT_TOKEN",
+            SecretSource::Credential(dir.path().join("TELEGRAM_BOT_TOKEN"))
+        )
+    );
+    assert!(
+        config.totp_secret.is_none(),
+        "a missing credential is unset"
+    );
+}
+
+#[test]
+fn a_secret_given_twice_names_both_places() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("WEBHOOK_SECRET"), "from-the-credential").unwrap();
+    let mut vars = valid();
+    vars.insert("CREDENTIALS_DIRECTORY", dir.path().display().to_string());
+    let err = load(&vars).unwrap_err();
+    assert_eq!(err.variables(), ["WEBHOOK_SECRET"]);
+    let text = err.to_string();
+    assert!(
+        text.contains("by the environment and by the systemd credential"),
+        "{text}"
+    );
+
+    let mut vars = valid();
+    vars.insert("WEBHOOK_SECRET_FILE", "/etc/telegate/secret".to_owned());
+    let text = load(&vars).unwrap_err().to_string();
+    assert!(
+        text.contains("WEBHOOK_SECRET: is given twice, by the environment and by WEBHOOK_SECRET_FILE=/etc/telegate/secret"),
+        "{text}"
+    );
+    assert!(!text.contains("s3cr3t_value-XYZ"), "{text}");
+}
+
+#[test]
+fn an_unreadable_secret_file_names_the_variable_and_path_but_no_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let mut vars = valid();
+    vars.remove("WEBHOOK_SECRET");
+    vars.insert("WEBHOOK_SECRET_FILE", missing.display().to_string());
+    let err = load(&vars).unwrap_err();
+    assert_eq!(err.variables(), ["WEBHOOK_SECRET_FILE"]);
+    assert!(
+        err.to_string()
+            .contains(&format!("{} cannot be read", missing.display())),
+        "{err}"
+    );
+
+    let binary = dir.path().join("binary");
+    std::fs::write(&binary, b"\xff\xfehunter2\n").unwrap();
+    vars.insert("WEBHOOK_SECRET_FILE", binary.display().to_string());
+    let text = load(&vars).unwrap_err().to_string();
+    assert!(
+        text.contains("is not UTF-8 text") && !text.contains("hunter2"),
+        "{text}"
+    );
 }

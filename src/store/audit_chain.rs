@@ -70,6 +70,82 @@ async fn anchor(conn: &mut SqliteConnection) -> sqlx::Result<Option<Anchor>> {
         .await
 }
 
+/// The newest link of the chain: its last row's id and hash. Kept outside
+/// the database (the log, the operator's notes), it shows when the newest
+/// rows were deleted, which the chain alone cannot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub id: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.id, self.hash)
+    }
+}
+
+impl std::str::FromStr for Head {
+    type Err = String;
+
+    /// `ID:HASH`, as [`Head`]'s `Display` writes it.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parsed = text.trim().split_once(':').and_then(|(id, hash)| {
+            let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+            let hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+            hex.then(|| Self {
+                id,
+                hash: hash.to_ascii_lowercase(),
+            })
+        });
+        parsed.ok_or_else(|| {
+            format!("{text:?} is not a head: expected ID:HASH, a row id and 64 hex digits, as `telegate audit verify` prints it")
+        })
+    }
+}
+
+/// The head now: the last row, or the last pruned one when none is left;
+/// `None` for an empty trail.
+pub async fn head(db: &Db) -> sqlx::Result<Option<Head>> {
+    let mut conn = db.acquire().await?;
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(match last {
+        Some((id, hash)) => Some(Head { id, hash }),
+        None => anchor(&mut conn).await?.map(|a| Head {
+            id: a.last_id,
+            hash: a.last_hash,
+        }),
+    })
+}
+
+/// Whether the trail still holds `head`: `None` when it does, else the
+/// problem in words.
+pub async fn check_head(db: &Db, head: &Head) -> sqlx::Result<Option<String>> {
+    let mut conn = db.acquire().await?;
+    let stored: Option<String> = sqlx::query_scalar("SELECT hash FROM audit WHERE id = ?")
+        .bind(head.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let id = head.id;
+    Ok(match (stored, anchor(&mut conn).await?) {
+        (Some(hash), _) if hash == head.hash => None,
+        (Some(_), _) => Some(format!(
+            "row {id} is not the row the head was taken from (its hash differs): the trail was rewritten from there on"
+        )),
+        (None, Some(a)) if a.last_id == id && a.last_hash == head.hash => None,
+        (None, Some(a)) if a.last_id >= id => Some(format!(
+            "row {id} has been pruned (the trail starts after row {}): this head cannot be checked any more; keep a newer one",
+            a.last_id
+        )),
+        (None, _) => Some(format!(
+            "row {id} is missing: the rows up to the head were deleted"
+        )),
+    })
+}
+
 /// The outcome of a verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
@@ -216,6 +292,31 @@ mod tests {
 
     async fn run(db: &Db, sql: &'static str) {
         sqlx::query(sql).execute(db).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_head_is_the_newest_row_and_is_found_until_it_is_deleted() {
+        let (_dir, db) = log_with(4).await;
+        let head = head(&db).await.unwrap().unwrap();
+        assert_eq!(head.id, 4);
+        assert_eq!(head.to_string().parse::<Head>().unwrap(), head);
+        assert_eq!(check_head(&db, &head).await.unwrap(), None);
+        append(&db, 1).await;
+        assert_eq!(
+            check_head(&db, &head).await.unwrap(),
+            None,
+            "newer rows came"
+        );
+
+        run(&db, "DELETE FROM audit WHERE id >= 4").await;
+        assert_eq!(
+            verify(&db).await.unwrap().problem,
+            None,
+            "the chain alone cannot tell"
+        );
+        let problem = check_head(&db, &head).await.unwrap().unwrap();
+        assert!(problem.starts_with("row 4 is missing"), "{problem}");
+        assert!("4:abc".parse::<Head>().is_err());
     }
 
     #[tokio::test]

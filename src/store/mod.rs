@@ -6,6 +6,7 @@ pub mod inbox;
 pub mod lock;
 pub mod lockouts;
 pub mod outbox;
+pub mod schema;
 pub mod sessions;
 pub mod users;
 

@@ -5,8 +5,14 @@ use std::process::Command;
 use crate::support::{OWNER, TestApp, updates::private_text};
 
 fn verify(app: &TestApp) -> (bool, String) {
+    verify_with(app, &[])
+}
+
+/// `telegate audit verify EXTRA`; (success, stdout and stderr).
+fn verify_with(app: &TestApp, extra: &[&str]) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_telegate"))
         .args(["audit", "verify"])
+        .args(extra)
         .env_clear()
         .current_dir(app.dir.path())
         .env(
@@ -68,6 +74,42 @@ async fn audit_verify_names_the_place_of_a_deleted_row() {
     assert!(!ok);
     assert!(
         text.contains("row 4: a row between 2 and 4 was deleted"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn audit_verify_with_a_noted_head_fails_once_the_newest_rows_are_deleted() {
+    let app = served_log().await;
+    let (ok, text) = verify(&app);
+    assert!(ok, "{text}");
+    let head = text
+        .lines()
+        .find_map(|l| l.strip_prefix("head: "))
+        .expect("verify prints the head")
+        .to_owned();
+    let (id, hash) = head.split_once(':').unwrap();
+    assert_eq!((id, hash.len()), ("5", 64), "{head}");
+    let (ok, text) = verify_with(&app, &["--head", &head]);
+    assert!(
+        ok && text.contains(&format!("it reaches the head {head}")),
+        "{text}"
+    );
+
+    tamper(&app, "DELETE FROM audit WHERE id >= 4").await;
+    let (ok, text) = verify(&app);
+    assert!(ok, "the chain alone cannot tell: {text}");
+    let (ok, text) = verify_with(&app, &["--head", &head]);
+    assert!(!ok);
+    assert!(
+        text.contains(&format!(
+            "the audit trail no longer reaches the head {head}: row 5 is missing"
+        )),
+        "{text}"
+    );
+    let (ok, text) = verify_with(&app, &["--head", "5:not-a-hash"]);
+    assert!(
+        !ok && text.contains("is not a head: expected ID:HASH"),
         "{text}"
     );
 }

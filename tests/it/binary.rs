@@ -84,9 +84,60 @@ fn a_dot_env_file_in_the_working_directory_is_read() {
     let output = telegate.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        !output.status.success() && stderr.contains(".env: cannot be read"),
+        !output.status.success() && stderr.contains(".env: cannot be read: line 1 "),
         "{stderr}"
     );
+}
+
+/// An env file the way systemd reads it: an unquoted passphrase with spaces
+/// is accepted, and a line that cannot be parsed is named by its number,
+/// its content never shown (it may be the passcode).
+#[test]
+fn an_env_file_line_is_read_as_systemd_reads_it_and_never_echoed() {
+    use std::os::unix::fs::PermissionsExt;
+    const WORDS: [&str; 4] = ["correct", "horse", "battery", "staple"];
+    let (mut telegate, dir) = telegate();
+    let env_file = dir.path().join("telegate.env");
+    let write = |passcode_line: &str| {
+        let text = format!(
+            "# the service's env file\nTELEGRAM_BOT_TOKEN={TOKEN}\nWEBHOOK_SECRET={SECRET}\n\
+             WEBHOOK_URL=https://bot.telegate.test/telegram/webhook\nBOT_OWNER_ID=1\n\
+             TELEGRAM_API_URL=http://127.0.0.1:9\n{passcode_line}\n"
+        );
+        std::fs::write(&env_file, text).unwrap();
+        std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    };
+    telegate.args(["--env-file", "telegate.env", "check"]);
+
+    write(&format!("ENROLLMENT_PASSCODE={}", WORDS.join(" ")));
+    let output = telegate.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("ok    ENROLLMENT_PASSCODE comes from the env file telegate.env"),
+        "{stdout}"
+    );
+
+    write(&format!("ENROLLMENT_PASSCODE=\"{}", WORDS.join(" ")));
+    let output = telegate.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(!output.status.success());
+    assert!(
+        stdout.contains("telegate.env cannot be read: line 7 opens a quote that is never closed"),
+        "{stdout}{stderr}"
+    );
+    for word in WORDS {
+        assert!(
+            !stdout.contains(word) && !stderr.contains(word),
+            "{word:?} shown: {stdout}{stderr}"
+        );
+    }
 }
 
 #[test]
@@ -572,4 +623,75 @@ async fn sighup_without_tls_is_logged_and_does_not_stop_serve() {
 
     assert!(logged && alive, "{logs}");
     assert!(served.child.try_wait().unwrap().unwrap().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_logs_the_audit_head_at_startup_and_on_shutdown() {
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = serve(&standin, dir.path(), &[]);
+    post(&served.addr, private_text(1, OWNER, "/ping").to_string()).await;
+    standin.wait_texts_to_any(1).await;
+    let logs = stop(&mut served);
+
+    let heads: Vec<(String, String)> = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|entry| entry["fields"]["message"] == telegate::audit_head::MESSAGE)
+        .map(|entry| {
+            let field = |name: &str| entry["fields"][name].as_str().unwrap().to_owned();
+            (field("when"), field("head"))
+        })
+        .collect();
+    let db = telegate::store::open_reader(&dir.path().join("telegate.db"))
+        .await
+        .unwrap();
+    let head = telegate::store::audit_chain::head(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    db.close().await;
+    assert_eq!(
+        heads.first().map(|h| h.0.as_str()),
+        Some("startup"),
+        "{logs}"
+    );
+    assert_eq!(
+        heads.last(),
+        Some(&("shutdown".to_owned(), head.to_string())),
+        "the last head logged is the trail's: {logs}"
+    );
+}
+
+/// As under systemd's LoadCredentialEncrypted=: the secrets are files in
+/// $CREDENTIALS_DIRECTORY, and none is in the environment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_reads_its_secrets_from_a_systemd_credentials_directory() {
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = tempfile::tempdir().unwrap();
+    for (name, value) in [("TELEGRAM_BOT_TOKEN", TOKEN), ("WEBHOOK_SECRET", SECRET)] {
+        std::fs::write(credentials.path().join(name), format!("{value}\n")).unwrap();
+    }
+    let directory = credentials.path().display().to_string();
+    // Blank is unset: the environment holds no secret.
+    let mut served = serve(
+        &standin,
+        dir.path(),
+        &[
+            ("TELEGRAM_BOT_TOKEN", ""),
+            ("WEBHOOK_SECRET", ""),
+            ("CREDENTIALS_DIRECTORY", &directory),
+        ],
+    );
+    // Accepted only with the secret from the credential; answered with the token.
+    post(&served.addr, private_text(1, OWNER, "/ping").to_string()).await;
+    let texts = standin.wait_texts_to_any(1).await;
+    let logs = stop(&mut served);
+
+    assert!(texts[0].starts_with("pong"), "{texts:?}");
+    assert!(
+        !logs.contains(SECRET),
+        "the webhook secret leaked into the logs"
+    );
 }

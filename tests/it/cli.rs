@@ -427,3 +427,82 @@ async fn owner_id_explains_that_a_webhook_must_be_deleted_first() {
     assert!(!ok);
     assert!(err.contains("run `telegate webhook delete` first"), "{err}");
 }
+
+#[tokio::test]
+async fn check_says_where_each_secret_came_from() {
+    let app = TestApp::spawn().await;
+    let credentials = tempfile::tempdir().unwrap();
+    let token = credentials.path().join("TELEGRAM_BOT_TOKEN");
+    std::fs::write(&token, crate::support::TOKEN).unwrap();
+    let secret_file = credentials.path().join("secret.txt");
+    std::fs::write(&secret_file, crate::support::SECRET).unwrap();
+    let mut vars = app.vars.clone();
+    vars.remove("TELEGRAM_BOT_TOKEN");
+    vars.remove("WEBHOOK_SECRET");
+    vars.insert(
+        "CREDENTIALS_DIRECTORY".into(),
+        credentials.path().display().to_string(),
+    );
+    vars.insert(
+        "WEBHOOK_SECRET_FILE".into(),
+        secret_file.display().to_string(),
+    );
+    vars.insert(
+        "ENROLLMENT_PASSCODE".into(),
+        "a passcode from the environment".into(),
+    );
+    let workdir = tempfile::tempdir().unwrap();
+
+    let (ok, out) = check_in(workdir.path(), vars).await;
+    assert!(ok, "{out}");
+    for line in [
+        format!(
+            "ok    TELEGRAM_BOT_TOKEN comes from the systemd credential {}",
+            token.display()
+        ),
+        format!(
+            "ok    WEBHOOK_SECRET comes from WEBHOOK_SECRET_FILE={}",
+            secret_file.display()
+        ),
+        "ok    ENROLLMENT_PASSCODE comes from the environment".to_owned(),
+        "ok    the token works".to_owned(),
+    ] {
+        assert!(out.contains(&line), "{line:?} missing in:\n{out}");
+    }
+}
+
+#[tokio::test]
+async fn check_warns_when_the_database_or_a_backup_is_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn().await;
+    let private = std::fs::Permissions::from_mode(0o600);
+    let db = app.db_path().display().to_string();
+    for file in [db.clone(), format!("{db}-wal"), format!("{db}-shm")] {
+        std::fs::set_permissions(file, private.clone()).unwrap();
+    }
+    let backups = app.dir.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+    let backup = backups.join("telegate-1.db");
+    std::fs::write(&backup, "").unwrap();
+    std::fs::set_permissions(&backup, private).unwrap();
+    let workdir = tempfile::tempdir().unwrap();
+    let (ok, out) = check_in(workdir.path(), app.vars.clone()).await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("and its backups are readable by their owner alone"),
+        "{out}"
+    );
+
+    let readable = std::fs::Permissions::from_mode(0o644);
+    std::fs::set_permissions(app.db_path(), readable.clone()).unwrap();
+    std::fs::set_permissions(&backup, readable).unwrap();
+    let (ok, out) = check_in(workdir.path(), app.vars.clone()).await;
+    assert!(ok, "a warning does not fail the check: {out}");
+    for file in [app.db_path(), backup] {
+        let name = file.display();
+        assert!(
+            out.contains(&format!("warn  {name} has mode 644: others can read")),
+            "{name}: {out}"
+        );
+    }
+}

@@ -20,13 +20,58 @@ fn systemd_analyze(args: &[&str]) -> std::process::Output {
         .expect("systemd-analyze runs (.ci/run installs systemd when it is missing)")
 }
 
+/// The secrets, each loaded as an encrypted credential of the same name.
+const CREDENTIALS: [&str; 4] = [
+    "LoadCredentialEncrypted=TELEGRAM_BOT_TOKEN:telegate.TELEGRAM_BOT_TOKEN",
+    "LoadCredentialEncrypted=WEBHOOK_SECRET:telegate.WEBHOOK_SECRET",
+    "LoadCredentialEncrypted=ENROLLMENT_PASSCODE:telegate.ENROLLMENT_PASSCODE",
+    "LoadCredentialEncrypted=TOTP_SECRET:telegate.TOTP_SECRET",
+];
+
+/// The lines of `text` that load a credential, without leading space, `-p `
+/// or a line continuation.
+fn credential_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(|l| l.trim().trim_start_matches("-p ").trim_end_matches(" \\"))
+        .filter(|l| l.starts_with("LoadCredential"))
+        .collect()
+}
+
+/// systemd-analyze verify also checks each credential's name (an invalid
+/// one is a warning, which fails the test).
 #[test]
-fn the_systemd_unit_passes_systemd_analyze_verify() {
+fn the_systemd_unit_with_its_credentials_passes_systemd_analyze_verify() {
     let (_dir, unit) = unit_with_this_binary();
     let output = systemd_analyze(&["verify", unit.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.trim().is_empty(), "warnings: {stderr}");
+    let text = include_str!("../../deploy/telegate.service");
+    assert_eq!(credential_lines(text), CREDENTIALS);
+    let service: Vec<&str> = text.lines().collect();
+    assert!(
+        service.contains(&"StateDirectoryMode=0700"),
+        "systemd resets the state directory to 0755 at every start without it"
+    );
+}
+
+#[test]
+fn telegate_admin_runs_commands_with_the_units_credentials() {
+    let script = include_str!("../../deploy/telegate-admin");
+    assert_eq!(credential_lines(script), CREDENTIALS);
+    let unit = include_str!("../../deploy/telegate.service");
+    for setting in ["EnvironmentFile=", "WorkingDirectory="] {
+        let line = unit.lines().find(|l| l.starts_with(setting)).unwrap();
+        assert!(script.contains(&format!("-p {line}")), "{line} differs");
+    }
+    let syntax = Command::new("sh")
+        .args([
+            "-n",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/telegate-admin"),
+        ])
+        .status()
+        .unwrap();
+    assert!(syntax.success());
 }
 
 #[test]
@@ -126,6 +171,11 @@ fn install_sh_dry_run_prints_every_step_and_changes_nothing() {
     for step in [
         "+ install -d -m 700 -o telegate -g telegate /var/lib/telegate",
         "/usr/local/bin/telegate",
+        "+ install -m 755 ",
+        "/usr/local/sbin/telegate-admin",
+        "+ install -d -m 700 /etc/credstore.encrypted",
+        "+ systemd-creds encrypt --name=WEBHOOK_SECRET - /etc/credstore.encrypted/telegate.WEBHOOK_SECRET",
+        "systemd-creds encrypt --name=TELEGRAM_BOT_TOKEN - /etc/credstore.encrypted/telegate.TELEGRAM_BOT_TOKEN",
         "/etc/systemd/system/telegate.service",
         "/etc/systemd/system/telegate-backup.timer",
         "/etc/logrotate.d/telegate",
@@ -168,8 +218,24 @@ fn install_sh_direct_tls_dry_run_gets_a_certificate_for_telegate_and_no_nginx() 
     assert!(!out.contains("nginx"), "{out}");
 }
 
-/// The env file install.sh writes, with the three secrets filled in, is a
-/// configuration serve accepts, and says what the mode needs.
+#[test]
+fn install_sh_dry_run_encrypts_the_token_file_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, format!("{}\n", crate::support::TOKEN)).unwrap();
+    let out = dry_run(&["--token-file", token.to_str().unwrap()]);
+    assert!(
+        out.contains("+ systemd-creds encrypt --name=TELEGRAM_BOT_TOKEN - /etc/credstore.encrypted/telegate.TELEGRAM_BOT_TOKEN"),
+        "{out}"
+    );
+    assert!(!out.contains("no --token-file"), "{out}");
+    let key = crate::support::TOKEN.split_once(':').unwrap().1;
+    assert!(!out.contains(key), "a dry run shows no secret: {out}");
+}
+
+/// The env file install.sh writes holds no secret; with the secrets as
+/// credentials (as the unit passes them) it is a configuration serve
+/// accepts, and says what the mode needs.
 #[test]
 fn the_env_file_install_sh_writes_is_valid_in_both_modes() {
     for (mode, url, tls) in [
@@ -197,8 +263,29 @@ fn the_env_file_install_sh_writes_is_valid_in_both_modes() {
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        vars.insert("TELEGRAM_BOT_TOKEN".into(), crate::support::TOKEN.into());
-        vars.insert("WEBHOOK_SECRET".into(), crate::support::SECRET.into());
+        for secret in [
+            "TELEGRAM_BOT_TOKEN",
+            "WEBHOOK_SECRET",
+            "ENROLLMENT_PASSCODE",
+            "TOTP_SECRET",
+        ] {
+            assert_eq!(vars.get(secret).map(String::as_str), Some(""), "{text}");
+        }
+        let credentials = tempfile::tempdir().unwrap();
+        std::fs::write(
+            credentials.path().join("TELEGRAM_BOT_TOKEN"),
+            crate::support::TOKEN,
+        )
+        .unwrap();
+        std::fs::write(
+            credentials.path().join("WEBHOOK_SECRET"),
+            crate::support::SECRET,
+        )
+        .unwrap();
+        vars.insert(
+            "CREDENTIALS_DIRECTORY".into(),
+            credentials.path().display().to_string(),
+        );
         // The operator fills in the owner; the example value is refused.
         vars.insert("BOT_OWNER_ID".into(), "5005".into());
         let config = telegate::config::Config::from_lookup(|k| vars.get(k).cloned())
