@@ -82,6 +82,9 @@ fn depth(body: &[u8]) -> usize {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
