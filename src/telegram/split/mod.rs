@@ -521,4 +521,6 @@ fn html_parts(html: &str, markup: &Markup, pieces: &[Range<usize>]) -> Vec<Strin
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
