@@ -225,3 +225,65 @@ proptest! {
         check(&text, &entities, MAX_MESSAGE_UTF16, &split_text(&text, &entities, MAX_MESSAGE_UTF16))?;
     }
 }
+
+/// HTML-ish text: tags, stray `<` and `&`, entities good and bad, quotes, blanks.
+fn html_soup() -> impl Strategy<Value = String> {
+    let pieces = [
+        "<b>",
+        "</b>",
+        "<i>",
+        "</i>",
+        "<a href=\"x>y\">",
+        "</a>",
+        "<pre><code class=\"l\">",
+        "</code></pre>",
+        "<",
+        ">",
+        "</",
+        "&",
+        "&amp;",
+        "&lt;",
+        "&#128512;",
+        "&#xD800;",
+        "&#x;",
+        "&;",
+        "'",
+        "\"",
+        "word",
+        "aaaaaaaaaaaa",
+        "😀",
+        "e\u{301}",
+        " ",
+        "\n",
+        "\n\n",
+    ];
+    let piece = prop_oneof![
+        5 => prop::sample::select(pieces.to_vec()).prop_map(String::from),
+        1 => any::<char>().prop_map(String::from),
+    ];
+    prop::collection::vec(piece, 0..80).prop_map(|p| p.concat())
+}
+
+/// The text a reader sees in `html`, as the splitter reads it.
+fn rendered(html: &str) -> String {
+    parse(html).atoms.iter().map(|a| a.ch).collect()
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn any_html_splits_into_parts_that_fit_and_keep_every_visible_char(
+        html in html_soup(),
+        max in 2usize..48,
+    ) {
+        let parts = split_html(&html, max);
+        prop_assert!(!parts.is_empty());
+        for part in &parts {
+            prop_assert!(utf16_len(&rendered(part)) <= max, "{:?} is over {}", part, max);
+        }
+        let visible = |text: String| text.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        let split: String = parts.iter().map(|p| visible(rendered(p))).collect();
+        prop_assert_eq!(split, visible(rendered(&html)));
+    }
+}
