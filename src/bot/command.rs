@@ -38,6 +38,9 @@ pub fn parse<'a>(text: &'a str, bot_username: &str) -> Parsed<'a> {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

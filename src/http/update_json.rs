@@ -21,9 +21,11 @@ pub fn parse(body: &[u8]) -> Result<NewUpdate, WebhookError> {
         .and_then(Value::as_i64)
         .filter(|id| *id >= 0)
         .ok_or(WebhookError::NoUpdateId)?;
+    // Every kind holds an object. The map is sorted by key, so a field of
+    // another type sorting before the kind must not be taken for it.
     let (kind, content) = object
         .iter()
-        .find(|(key, _)| *key != "update_id")
+        .find(|(key, value)| *key != "update_id" && value.is_object())
         .map_or(("unknown", &Value::Null), |(k, v)| (k.as_str(), v));
     let payload = String::from_utf8(body.to_vec()).map_err(|_| WebhookError::NotJson)?;
     Ok(NewUpdate {
@@ -80,6 +82,9 @@ fn depth(body: &[u8]) -> usize {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -102,6 +107,12 @@ mod tests {
         assert_eq!(cb.chat_key, Some(9));
         let iq = parse(br#"{"update_id":1,"inline_query":{"from":{"id":7}}}"#).unwrap();
         assert_eq!(iq.chat_key, Some(7));
+    }
+
+    #[test]
+    fn a_field_beside_the_kind_is_not_taken_for_it() {
+        let u = parse(br#"{"update_id":3,"_":null,"message":{"chat":{"id":-5}}}"#).unwrap();
+        assert_eq!((u.kind.as_str(), u.chat_key), ("message", Some(-5)));
     }
 
     #[test]

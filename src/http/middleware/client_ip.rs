@@ -104,6 +104,9 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -43,8 +43,9 @@ pub fn utf16_len(text: &str) -> usize {
 /// A text within the limit comes back as one part, unchanged.
 ///
 /// At each cut the whole run of whitespace holding the separator is dropped, so
-/// no part starts or ends with blanks left over from it; entities are clipped to
-/// each part and rebased to its start.
+/// no part starts or ends with blanks left over from it; a part that would hold
+/// only blanks is dropped too, as Telegram refuses a blank message. Entities are
+/// clipped to each part and rebased to its start.
 pub fn split_text<T: Clone>(text: &str, entities: &[Entity<T>], max: usize) -> Vec<Part<T>> {
     // With no limit on the number of parts there is always an answer.
     split_text_within(text, entities, max, usize::MAX).unwrap_or_default()
@@ -173,7 +174,8 @@ impl Layout {
     }
 
     /// The char ranges of the parts, or None when more than `max_parts` are needed;
-    /// it stops counting there, so a huge text costs no more than `max_parts` parts.
+    /// it stops counting there, so a huge text costs no more than `max_parts` parts
+    /// (and its blank ones).
     fn pieces(
         &self,
         spans: &[Range<usize>],
@@ -184,21 +186,39 @@ impl Layout {
         let mut pieces = Vec::new();
         let mut start = 0;
         while self.units[total] - self.units[start] > max {
-            if pieces.len() >= max_parts {
-                return None;
-            }
             let cut = self.best_cut(spans, start, max);
-            pieces.push(start..cut.end);
+            self.keep(&mut pieces, start..cut.end, max_parts)?;
             start = cut.next;
         }
         // A cut may have dropped trailing whitespace, leaving nothing to send.
-        if start < total || pieces.is_empty() {
-            if pieces.len() >= max_parts {
-                return None;
-            }
-            pieces.push(start..total);
+        if !pieces.is_empty() {
+            self.keep(&mut pieces, start..total, max_parts)?;
+            return Some(pieces);
         }
+        // Only a blank text leaves no piece: it still comes back as one part.
+        if max_parts == 0 {
+            return None;
+        }
+        pieces.push(start..total);
         Some(pieces)
+    }
+
+    /// Adds a piece unless it is blank (Telegram refuses a blank message, so its
+    /// blanks are dropped like a separator); None when it is one too many.
+    fn keep(
+        &self,
+        pieces: &mut Vec<Range<usize>>,
+        piece: Range<usize>,
+        max_parts: usize,
+    ) -> Option<()> {
+        if self.chars[piece.clone()].iter().all(|c| c.is_whitespace()) {
+            return Some(());
+        }
+        if pieces.len() >= max_parts {
+            return None;
+        }
+        pieces.push(piece);
+        Some(())
     }
 
     /// The last char index a part starting at `start` may end at.
@@ -464,9 +484,10 @@ fn html_parts(html: &str, markup: &Markup, pieces: &[Range<usize>]) -> Vec<Strin
     let source = |range: Range<usize>| html.get(range).unwrap_or_default();
     let mut replay = Replay::new(&markup.tags);
     let mut parts = Vec::with_capacity(pieces.len());
-    for (k, piece) in pieces.iter().enumerate() {
+    for piece in pieces {
         let mut part = String::new();
-        let from = if k == 0 {
+        // The first piece may start later, after blanks dropped as a blank part.
+        let from = if piece.start == 0 {
             0
         } else {
             replay.read_while(|t| t.before <= piece.start);
@@ -499,5 +520,7 @@ fn html_parts(html: &str, markup: &Markup, pieces: &[Range<usize>]) -> Vec<Strin
     parts
 }
 
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests;
