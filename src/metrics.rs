@@ -33,6 +33,8 @@ struct Inner {
     ack_sum: f64,
     /// The served TLS certificate's notAfter (unix ms), with direct TLS.
     certificate_not_after: Option<i64>,
+    /// Whether the last write to the database worked (serve only).
+    database_writable: Option<bool>,
 }
 
 /// What each counter means, for the HELP lines.
@@ -58,6 +60,10 @@ const HELP: &[(&str, &str)] = &[
         "429 answers from the Bot API.",
     ),
     ("telegate_dead_letters_total", "Calls given up on."),
+    (
+        "telegate_storage_errors_total",
+        "Writes the database refused, by kind: full (no space), io, readonly, busy (locked too long), cantopen, corrupt.",
+    ),
     (
         "telegate_connections_refused_total",
         "Connections to the webhook's listener closed on accepting them, by reason: address_not_allowed or too_many (MAX_CONNECTIONS).",
@@ -90,12 +96,25 @@ impl Metrics {
             HELP.iter().any(|(n, _)| *n == name),
             "{name} needs a HELP line to be shown"
         );
-        let rendered = labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-            .collect::<Vec<_>>()
-            .join(",");
-        *self.lock().counters.entry((name, rendered)).or_insert(0) += 1;
+        *self
+            .lock()
+            .counters
+            .entry((name, labelled(labels)))
+            .or_insert(0) += 1;
+    }
+
+    /// Shows a labelled counter as 0 until it is first counted, so that
+    /// increase() sees the first increment.
+    pub fn seed(&self, name: &'static str, labels: &[(&str, &str)]) {
+        self.lock()
+            .counters
+            .entry((name, labelled(labels)))
+            .or_insert(0);
+    }
+
+    /// Whether the database can be written now.
+    pub fn database_writable(&self, writable: bool) {
+        self.lock().database_writable = Some(writable);
     }
 
     /// The notAfter of the certificate serve terminates TLS with.
@@ -196,6 +215,14 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
             );
         }
+        if let Some(writable) = inner.database_writable {
+            let name = "telegate_database_writable";
+            let _ = writeln!(
+                out,
+                "# HELP {name} 1 while the database can be written, 0 while writes fail (a full disk, an I/O error).\n# TYPE {name} gauge\n{name} {}",
+                u8::from(writable)
+            );
+        }
         if let Some(ms) = inner.certificate_not_after {
             let name = "telegate_tls_certificate_expiry_timestamp_seconds";
             let _ = writeln!(
@@ -206,6 +233,15 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Labels rendered as `a="x",b="y"`.
+fn labelled(labels: &[(&str, &str)]) -> String {
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn escape(value: &str) -> String {

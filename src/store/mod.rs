@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod audit_chain;
+pub mod fault;
 pub mod inbox;
 pub mod lock;
 pub mod lockouts;
@@ -55,6 +56,7 @@ pub async fn open(path: &Path) -> anyhow::Result<Db> {
     let db = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        .after_release(|conn, _| Box::pin(async move { Ok(fit_for_reuse(conn).await) }))
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database {}", path.display()))?;
@@ -63,6 +65,34 @@ pub async fn open(path: &Path) -> anyhow::Result<Db> {
         .await
         .with_context(|| format!("cannot apply the migrations to {}", path.display()))?;
     Ok(db)
+}
+
+/// Whether a connection going back to the pool is clean: no transaction
+/// left open. After a failed COMMIT (SQLITE_FULL, say) SQLite keeps the
+/// transaction open; a connection reused in that state would do every later
+/// write inside a transaction that never commits. So a connection whose
+/// state is in doubt is closed, and the pool opens a new one.
+async fn fit_for_reuse(conn: &mut sqlx::SqliteConnection) -> bool {
+    use sqlx::Connection as _;
+    // Taking the handle waits for what is queued on the connection first
+    // (the rollback of a transaction dropped uncommitted).
+    let open_in_sqlite = match conn.lock_handle().await {
+        Ok(mut handle) => {
+            // SAFETY: the handle is locked, so no other thread uses the
+            // sqlite3 pointer while this reads its autocommit flag.
+            let autocommit =
+                unsafe { libsqlite3_sys::sqlite3_get_autocommit(handle.as_raw_handle().as_ptr()) };
+            autocommit == 0
+        }
+        Err(_) => true,
+    };
+    let fit = !open_in_sqlite && !conn.is_in_transaction();
+    if !fit {
+        tracing::warn!(
+            "a database connection was left inside a transaction; closing it and opening a new one"
+        );
+    }
+    fit
 }
 
 /// A read-only pool on the same file, for the worker's reads: under WAL they
@@ -120,4 +150,50 @@ pub fn now_ms() -> i64 {
 /// Checks that the database answers (for /health).
 pub async fn ping(db: &Db) -> sqlx::Result<()> {
     sqlx::query("SELECT 1").execute(db).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Marks the pool's connection, so a test can tell whether it is the same one.
+    async fn mark(db: &Db) {
+        sqlx::query("CREATE TEMP TABLE IF NOT EXISTS marker (x)")
+            .execute(db)
+            .await
+            .unwrap();
+    }
+
+    async fn same_connection(db: &Db) -> bool {
+        sqlx::query("SELECT COUNT(*) FROM temp.marker")
+            .execute(db)
+            .await
+            .is_ok()
+    }
+
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_replaced_by_a_clean_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = open(&dir.path().join("t.db")).await.unwrap();
+        mark(&db).await;
+        assert!(same_connection(&db).await, "a clean connection is reused");
+
+        // A transaction sqlx does not know of, as a failed COMMIT leaves one.
+        let mut conn = db.acquire().await.unwrap();
+        sqlx::query("BEGIN").execute(&mut *conn).await.unwrap();
+        drop(conn);
+
+        assert!(!same_connection(&db).await, "the connection was replaced");
+        // The new one writes outside any transaction: what it writes stays.
+        sqlx::query("CREATE TABLE kept (x)")
+            .execute(&db)
+            .await
+            .unwrap();
+        db.close().await;
+        let db = open(&dir.path().join("t.db")).await.unwrap();
+        sqlx::query("SELECT COUNT(*) FROM kept")
+            .execute(&db)
+            .await
+            .expect("committed");
+    }
 }

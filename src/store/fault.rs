@@ -1,0 +1,223 @@
+//! Storage faults: whether the database can be written, and what to do
+//! while it cannot.
+//!
+//! Every writer (the webhook's inbox writer, the worker, the sender,
+//! housekeeping) reports each write's outcome here. The first failure of
+//! the storage itself (a full disk, an I/O error, a read-only file, a lock
+//! held too long) turns the state to failing: the webhook answers 503 at
+//! once, the worker and sender wait for [`Faults::writable`] instead of
+//! looping, /health says so, and serve exits if it lasts longer than
+//! STORAGE_FAULT_EXIT_AFTER. The next write that works turns it back. Errors
+//! are logged once, then summarised every minute, so a failing disk is not
+//! filled further by the log.
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use tokio::sync::watch;
+
+use crate::metrics::Metrics;
+
+/// The kinds of storage error, as counted in `telegate_storage_errors_total`.
+pub const KINDS: [&str; 6] = ["full", "io", "readonly", "busy", "cantopen", "corrupt"];
+
+/// How often a fault that goes on is summarised in the log.
+pub const SUMMARY_EVERY: Duration = Duration::from_secs(60);
+
+/// The kind of storage fault `error` is, or `None` for an error that is not
+/// the storage's (a constraint, a bug), which the caller handles as before.
+pub fn kind(error: &sqlx::Error) -> Option<&'static str> {
+    match error {
+        sqlx::Error::Database(e) => {
+            let code: i64 = e.code()?.parse().ok()?;
+            // Extended result codes keep the primary code in the low byte.
+            match code & 0xff {
+                13 => Some("full"),         // SQLITE_FULL
+                10 | 15 => Some("io"),      // SQLITE_IOERR, SQLITE_PROTOCOL
+                8 => Some("readonly"),      // SQLITE_READONLY
+                5 | 6 => Some("busy"),      // SQLITE_BUSY, SQLITE_LOCKED
+                14 => Some("cantopen"),     // SQLITE_CANTOPEN
+                11 | 26 => Some("corrupt"), // SQLITE_CORRUPT, SQLITE_NOTADB
+                _ => None,
+            }
+        }
+        sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => Some("io"),
+        sqlx::Error::PoolTimedOut => Some("busy"),
+        _ => None,
+    }
+}
+
+/// The storage fault somewhere in an error's chain of causes.
+pub fn kind_of(error: &anyhow::Error) -> Option<&'static str> {
+    error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<sqlx::Error>())
+        .and_then(kind)
+}
+
+/// A fault in force, for /health.
+#[derive(Debug, Clone)]
+pub struct Failing {
+    pub for_: Duration,
+    pub error: String,
+}
+
+pub struct Faults {
+    /// Mirrors `state.since.is_some()`, read without the lock on every write.
+    failing: AtomicBool,
+    state: Mutex<State>,
+    writable: watch::Sender<bool>,
+    metrics: Metrics,
+}
+
+#[derive(Default)]
+struct State {
+    since: Option<Instant>,
+    last_error: String,
+    /// Errors since the fault began, and since the last summary.
+    total: u64,
+    unsummarised: u64,
+    last_summary: Option<Instant>,
+}
+
+impl Faults {
+    pub fn new(metrics: Metrics) -> Arc<Self> {
+        for kind in KINDS {
+            metrics.seed("telegate_storage_errors_total", &[("kind", kind)]);
+        }
+        metrics.database_writable(true);
+        Arc::new(Self {
+            failing: AtomicBool::new(false),
+            state: Mutex::new(State::default()),
+            writable: watch::Sender::new(true),
+            metrics,
+        })
+    }
+
+    /// Records the outcome of a write. Returns whether it failed because of
+    /// the storage.
+    pub fn record<T>(&self, what: &str, result: &Result<T, sqlx::Error>) -> bool {
+        match result {
+            Ok(_) => {
+                self.ok();
+                false
+            }
+            Err(e) => self.failed(what, kind(e), e),
+        }
+    }
+
+    /// [`Self::record`] for an error with context.
+    pub fn record_any<T>(&self, what: &str, result: &anyhow::Result<T>) -> bool {
+        match result {
+            Ok(_) => {
+                self.ok();
+                false
+            }
+            Err(e) => self.failed(what, kind_of(e), &format!("{e:#}")),
+        }
+    }
+
+    /// A write worked: the fault, if there was one, is over.
+    pub fn ok(&self) {
+        if !self.failing.load(Ordering::Acquire) {
+            return;
+        }
+        let mut state = self.lock();
+        let Some(since) = state.since.take() else {
+            return;
+        };
+        self.failing.store(false, Ordering::Release);
+        tracing::warn!(
+            after = ?since.elapsed(),
+            errors = state.total,
+            "the database can be written again; the backlog is being worked off"
+        );
+        *state = State::default();
+        drop(state);
+        self.metrics.database_writable(true);
+        self.writable.send_replace(true);
+    }
+
+    /// A write failed; `kind` is `None` when the storage is not to blame.
+    fn failed(
+        &self,
+        what: &str,
+        kind: Option<&'static str>,
+        error: &dyn std::fmt::Display,
+    ) -> bool {
+        let Some(kind) = kind else {
+            return false;
+        };
+        self.metrics
+            .count("telegate_storage_errors_total", &[("kind", kind)]);
+        let mut state = self.lock();
+        state.total += 1;
+        state.last_error = format!("{what}: {error}");
+        if state.since.is_none() {
+            state.since = Some(Instant::now());
+            state.last_summary = Some(Instant::now());
+            self.failing.store(true, Ordering::Release);
+            tracing::error!(
+                kind,
+                error = %state.last_error,
+                "the database cannot be written: updates are refused with 503 (Telegram redelivers them) and work pauses until it can; further errors are summarised every minute"
+            );
+            drop(state);
+            self.metrics.database_writable(false);
+            self.writable.send_replace(false);
+        } else {
+            state.unsummarised += 1;
+        }
+        true
+    }
+
+    /// Whether the database is failing now.
+    pub fn is_failing(&self) -> bool {
+        self.failing.load(Ordering::Acquire)
+    }
+
+    /// The fault in force, if any.
+    pub fn failing(&self) -> Option<Failing> {
+        let state = self.lock();
+        state.since.map(|since| Failing {
+            for_: since.elapsed(),
+            error: state.last_error.clone(),
+        })
+    }
+
+    /// Returns once the database can be written (at once when it can).
+    pub async fn writable(&self) {
+        let mut rx = self.writable.subscribe();
+        let _ = rx.wait_for(|w| *w).await;
+    }
+
+    /// Logs the summary of a fault that goes on, once a minute. Returns for
+    /// how long the database has been failing.
+    pub fn tick(&self) -> Option<Duration> {
+        let mut state = self.lock();
+        let since = state.since?;
+        let due = state
+            .last_summary
+            .is_none_or(|at| at.elapsed() >= SUMMARY_EVERY);
+        if due {
+            tracing::error!(
+                errors = state.unsummarised,
+                failing_for = ?since.elapsed(),
+                last_error = %state.last_error,
+                "the database still cannot be written"
+            );
+            state.unsummarised = 0;
+            state.last_summary = Some(Instant::now());
+        }
+        Some(since.elapsed())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
