@@ -79,6 +79,7 @@ async fn run(chats: usize) -> anyhow::Result<(f64, usize)> {
         },
         clock: clock.clone(),
         metrics: telegate::metrics::Metrics::default(),
+        faults: telegate::store::fault::Faults::new(telegate::metrics::Metrics::default()),
     };
     let cancel = CancellationToken::new();
     let started = clock.now_ms();

@@ -36,6 +36,7 @@ use crate::{
     store::{
         self, Db,
         audit::{self, Decision, Entry},
+        fault::Faults,
         lock::SenderLock,
     },
     telegram::{
@@ -65,6 +66,9 @@ pub struct Running {
     db: Db,
     reads: Db,
     cancel: CancellationToken,
+    /// Fired when serve must exit with an error (the database could not be
+    /// written for STORAGE_FAULT_EXIT_AFTER).
+    fatal: CancellationToken,
     server: JoinHandle<()>,
     ingest: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
@@ -83,6 +87,14 @@ impl Running {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Returns when the server must exit with an error, saying why.
+    pub async fn fatal(&self) -> anyhow::Error {
+        self.fatal.cancelled().await;
+        anyhow::anyhow!(
+            "the database could not be written for longer than STORAGE_FAULT_EXIT_AFTER; exiting so that systemd restarts telegate"
+        )
     }
 
     /// Re-reads TLS_CERT_FILE and TLS_KEY_FILE (what SIGHUP does). The
@@ -162,9 +174,11 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let webhook_status = Arc::new(WebhookStatus::default());
     let (identity_tx, identity) = watch::channel(None);
 
-    let (ingest, ingest_task) = Ingest::start(db.clone(), inbox_wake.clone());
+    let faults = Faults::new(metrics.clone());
+    let (ingest, ingest_task) = Ingest::start(db.clone(), inbox_wake.clone(), faults.clone());
     let state = AppState {
         db: db.clone(),
+        faults: faults.clone(),
         ingest,
         webhook_secret: config.webhook_secret.clone(),
         trusted_proxies: config.trusted_proxies.clone().into(),
@@ -222,6 +236,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         started: Instant::now(),
         outbox_wake: outbox_wake.clone(),
         scrubber: scrubber.clone(),
+        faults: faults.clone(),
     });
     let housekeeping = Housekeeping {
         dispatcher: dispatcher.clone(),
@@ -239,7 +254,9 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         policy: Policy::from_config(&config),
         clock: clock.clone(),
         metrics: metrics.clone(),
+        faults: faults.clone(),
     };
+    let fatal = CancellationToken::new();
     let metrics_server = tokio::spawn(serve_http(
         "metrics",
         metrics_listener,
@@ -259,6 +276,12 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         tokio::spawn(sender.run(cancel.clone())),
         tokio::spawn(housekeeping.run(cancel.clone())),
         tokio::spawn(scrubber.run(cancel.clone())),
+        tokio::spawn(watch_storage(
+            faults,
+            config.storage_fault_exit_after,
+            fatal.clone(),
+            cancel.clone(),
+        )),
         tokio::spawn(crate::audit_head::run(
             db.clone(),
             crate::audit_head::EVERY,
@@ -283,6 +306,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         db,
         reads,
         cancel,
+        fatal,
         server,
         ingest: ingest_task,
         background,
@@ -396,9 +420,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     };
     tokio::pin!(stop);
+    let mut failure = None;
     loop {
         tokio::select! {
             () = &mut stop => break,
+            e = running.fatal() => {
+                failure = Some(e);
+                break;
+            }
             Some(()) = hangups.recv() => match running.reload_certificate().await {
                 Ok(()) => tracing::info!("SIGHUP: reloaded the TLS certificate"),
                 Err(e) => tracing::warn!(error = %format!("{e:#}"), "SIGHUP: the TLS certificate was not reloaded; still serving the one before"),
@@ -407,5 +436,30 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!("shutting down");
     running.shutdown().await;
-    Ok(())
+    failure.map_or(Ok(()), Err)
+}
+
+/// Summarises a storage fault that goes on, and fires `fatal` once it has
+/// lasted `exit_after`.
+async fn watch_storage(
+    faults: Arc<Faults>,
+    exit_after: Duration,
+    fatal: CancellationToken,
+    cancel: CancellationToken,
+) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if faults.tick().is_some_and(|failing| failing >= exit_after) {
+            tracing::error!(
+                after = ?exit_after,
+                "the database could not be written for STORAGE_FAULT_EXIT_AFTER; exiting so that systemd restarts telegate"
+            );
+            fatal.cancel();
+            return;
+        }
+    }
 }

@@ -26,7 +26,9 @@ impl Housekeeping {
     /// Runs the chores now and every [`EVERY`] until `cancel` fires.
     pub async fn run(self, cancel: CancellationToken) {
         loop {
-            if let Err(e) = self.once().await {
+            if let Err(e) = self.once().await
+                && !self.dispatcher.faults.failed_any("housekeeping", &e)
+            {
                 tracing::error!(error = %format!("{e:#}"), "housekeeping failed; retrying in a minute");
             }
             tokio::select! {

@@ -8,7 +8,9 @@ use tokio::{
     task::JoinHandle,
 };
 
-use crate::store::{Db, inbox, inbox::NewUpdate};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::store::{Db, fault::Faults, inbox, inbox::NewUpdate};
 
 /// Most updates per transaction.
 const MAX_BATCH: usize = 256;
@@ -36,19 +38,43 @@ struct Job {
 #[derive(Clone)]
 pub struct Ingest {
     jobs: mpsc::Sender<Job>,
+    faults: Arc<Faults>,
+    /// A batch is being written now.
+    writing: Arc<AtomicBool>,
 }
 
 impl Ingest {
     /// Starts the writer. It ends once every handle is dropped and the queue is
     /// drained. `stored` is signalled after each commit that added something.
-    pub fn start(db: Db, stored: Arc<Notify>) -> (Self, JoinHandle<()>) {
+    pub fn start(db: Db, stored: Arc<Notify>, faults: Arc<Faults>) -> (Self, JoinHandle<()>) {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(write_batches(db, rx, stored));
-        (Self { jobs }, task)
+        let writing = Arc::new(AtomicBool::new(false));
+        let writer = Writer {
+            db,
+            stored,
+            faults: faults.clone(),
+            writing: writing.clone(),
+        };
+        let task = tokio::spawn(writer.run(rx));
+        (
+            Self {
+                jobs,
+                faults,
+                writing,
+            },
+            task,
+        )
     }
 
     /// Stores one update durably; returns once it is committed.
+    ///
+    /// While the database is failing, only one batch at a time tries (and
+    /// so finds out when it works again); every other update is refused at
+    /// once instead of queueing behind it.
     pub async fn store(&self, update: NewUpdate) -> Result<Stored, NotStored> {
+        if self.faults.is_failing() && self.writing.load(Ordering::Acquire) {
+            return Err(NotStored);
+        }
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { update, reply })
@@ -58,14 +84,32 @@ impl Ingest {
     }
 }
 
-async fn write_batches(db: Db, mut rx: mpsc::Receiver<Job>, stored: Arc<Notify>) {
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+struct Writer {
+    db: Db,
+    stored: Arc<Notify>,
+    faults: Arc<Faults>,
+    writing: Arc<AtomicBool>,
+}
+
+impl Writer {
+    async fn run(self, mut rx: mpsc::Receiver<Job>) {
+        let mut jobs = Vec::with_capacity(MAX_BATCH);
+        while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+            self.writing.store(true, Ordering::Release);
+            self.write(&mut jobs).await;
+            self.writing.store(false, Ordering::Release);
+        }
+    }
+
+    /// Stores one batch and answers each of its requests.
+    async fn write(&self, jobs: &mut Vec<Job>) {
         let updates: Vec<&NewUpdate> = jobs.iter().map(|j| &j.update).collect();
-        match inbox::insert_batch(&db, &updates).await {
+        let written = inbox::insert_batch(&self.db, &updates).await;
+        let storage = self.faults.record("storing updates", &written);
+        match written {
             Ok(results) => {
                 if results.iter().any(|&new| new) {
-                    stored.notify_one();
+                    self.stored.notify_one();
                 }
                 for (job, new) in jobs.drain(..).zip(results) {
                     let _ = job
@@ -74,7 +118,9 @@ async fn write_batches(db: Db, mut rx: mpsc::Receiver<Job>, stored: Arc<Notify>)
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, count = jobs.len(), "cannot store updates; answering 503 so Telegram redelivers them");
+                if !storage {
+                    tracing::error!(error = %e, count = jobs.len(), "cannot store updates; answering 503 so Telegram redelivers them");
+                }
                 for job in jobs.drain(..) {
                     let _ = job.reply.send(Err(NotStored));
                 }

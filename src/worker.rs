@@ -55,6 +55,12 @@ impl Worker {
         let mut lanes: JoinSet<()> = JoinSet::new();
         let mut lane_chat: HashMap<tokio::task::Id, ChatKey> = HashMap::new();
         while !cancel.is_cancelled() {
+            // While the database cannot be written, no new work starts; the
+            // lanes under way try again now and then and find out when it can.
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = self.dispatcher.faults.until_retry() => {}
+            }
             for (chat, updates) in self.next_lanes(&busy).await {
                 if lanes.len() >= PARALLEL_CHATS {
                     break;
@@ -117,12 +123,12 @@ async fn run_lane(
         if cancel.is_cancelled() {
             if claimed {
                 // Counted but never started: give the attempt back.
-                adjust_attempts(&dispatcher.db, update.update_id, -1).await;
+                adjust_attempts(&dispatcher, update.update_id, -1).await;
             }
             return;
         }
         let next = updates.get(i + 1).map(|u| u.update_id);
-        claimed = handle_with_retries(&dispatcher, update.clone(), claimed, next).await;
+        claimed = handle_with_retries(&dispatcher, update.clone(), claimed, next, &cancel).await;
     }
 }
 
@@ -132,6 +138,7 @@ async fn handle_with_retries(
     mut update: PendingUpdate,
     mut claimed: bool,
     next: Option<i64>,
+    cancel: &CancellationToken,
 ) -> bool {
     let mut last_error = String::from("the process stopped while handling it");
     loop {
@@ -146,14 +153,27 @@ async fn handle_with_retries(
             if update.attempts >= MAX_ATTEMPTS {
                 break;
             }
-            adjust_attempts(&dispatcher.db, update.update_id, 1).await;
+            adjust_attempts(dispatcher, update.update_id, 1).await;
             update.attempts += 1;
         }
         // A task of its own, so that a panicking handler is a failed attempt
         // and not a dead worker.
         let (d, u) = (dispatcher.clone(), update.clone());
         match tokio::spawn(async move { d.handle(&u, next).await }).await {
-            Ok(Ok(claimed_next)) => return claimed_next,
+            Ok(Ok(claimed_next)) => {
+                dispatcher.faults.ok();
+                return claimed_next;
+            }
+            Ok(Err(e)) if dispatcher.faults.failed_any("handling an update", &e) => {
+                // The storage failed, not the update: this try does not
+                // count. Wait, then try again.
+                update.attempts -= 1;
+                tokio::select! {
+                    () = cancel.cancelled() => return false,
+                    () = dispatcher.faults.until_retry() => {}
+                }
+                continue;
+            }
             Ok(Err(e)) => last_error = format!("{e:#}"),
             Err(e) => last_error = format!("the handler panicked: {e}"),
         }
@@ -169,12 +189,15 @@ async fn handle_with_retries(
     false
 }
 
-async fn adjust_attempts(db: &Db, update_id: i64, by: i64) {
+async fn adjust_attempts(dispatcher: &Dispatcher, update_id: i64, by: i64) {
     let counted = async {
-        let mut conn = db.acquire().await?;
+        let mut conn = dispatcher.db.acquire().await?;
         inbox::count_attempt(&mut conn, update_id, by).await
-    };
-    if let Err(e) = counted.await {
+    }
+    .await;
+    if let Err(e) = &counted
+        && !dispatcher.faults.record("counting an attempt", &counted)
+    {
         tracing::error!(update_id, error = %e, "cannot count an attempt");
     }
 }

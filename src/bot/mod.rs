@@ -68,6 +68,8 @@ pub struct Dispatcher {
     pub outbox_wake: Arc<Notify>,
     /// Wipes secrets from the database files after an update that held one.
     pub scrubber: Arc<crate::scrub::Scrubber>,
+    /// Whether the database can be written; every commit reports to it.
+    pub faults: Arc<store::fault::Faults>,
 }
 
 /// The brute-force guard's settings: `after` wrong codes within `window`

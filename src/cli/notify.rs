@@ -146,6 +146,7 @@ async fn send_now(calls: &[NewCall], wait: Duration) -> anyhow::Result<()> {
         policy: Policy::from_config(&config),
         clock: Clock::system(),
         metrics: crate::metrics::Metrics::default(),
+        faults: crate::store::fault::Faults::new(crate::metrics::Metrics::default()),
     };
     let sending = tokio::spawn(sender.run(cancel.clone()));
     let outcome = tokio::time::timeout(wait, until_all_settled(&db, &ids)).await;

@@ -73,6 +73,9 @@ pub struct Config {
     /// Where GET /metrics is served (Prometheus text).
     pub metrics_addr: SocketAddr,
     pub database_path: PathBuf,
+    /// serve exits (for systemd to restart it) once the database could not
+    /// be written for this long.
+    pub storage_fault_exit_after: Duration,
     pub owner_id: i64,
     pub allowed_chat_ids: Vec<i64>,
     pub trusted_proxies: Vec<IpNet>,
@@ -289,6 +292,7 @@ impl Config {
             );
         }
         let database_path = r.sqlite_path("DATABASE_URL", DEFAULT_DATABASE_URL);
+        let storage_fault_exit_after = r.duration("STORAGE_FAULT_EXIT_AFTER", "5m");
         let owner_id = r.user_id("BOT_OWNER_ID");
         let allowed_chat_ids = r.id_list("ALLOWED_CHAT_IDS");
         let trusted_proxies = r.cidr_list("TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES);
@@ -330,6 +334,7 @@ impl Config {
             webhook_cert_upload: webhook_cert_upload.expect("checked"),
             metrics_addr: metrics_addr.expect("checked"),
             database_path: database_path.expect("checked"),
+            storage_fault_exit_after: storage_fault_exit_after.expect("checked"),
             owner_id: owner_id.expect("checked"),
             allowed_chat_ids: allowed_chat_ids.expect("checked"),
             trusted_proxies: trusted_proxies.expect("checked"),

@@ -30,6 +30,22 @@ pub async fn health(
         let body = json!({ "error": "/health answers only loopback and TRUSTED_PROXIES" });
         return (StatusCode::FORBIDDEN, Json(body));
     }
+    let webhook = json!({
+        "registered": state.webhook.registered(),
+        "last_error": state.webhook.last_error(),
+    });
+    if let Some(failing) = state.faults.failing() {
+        // Reads may still work, but nothing new can be stored or handled.
+        let body = json!({
+            "status": "unavailable",
+            "version": env!("CARGO_PKG_VERSION"),
+            "database": "failing",
+            "database_error": failing.error,
+            "failing_for_seconds": failing.for_.as_secs(),
+            "webhook": webhook,
+        });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body));
+    }
     let db = &state.db;
     let counts = async {
         store::ping(db).await?;
@@ -38,10 +54,6 @@ pub async fn health(
             outbox::count_pending(db).await?,
         ))
     };
-    let webhook = json!({
-        "registered": state.webhook.registered(),
-        "last_error": state.webhook.last_error(),
-    });
     match counts.await {
         Ok((updates, outbound)) => {
             let status = if state.webhook.registered() {

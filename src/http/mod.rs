@@ -43,6 +43,8 @@ pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Whether the database can be written, for /health.
+    pub faults: Arc<crate::store::fault::Faults>,
     pub ingest: Ingest,
     pub webhook_secret: Secret,
     pub trusted_proxies: Arc<[IpNet]>,

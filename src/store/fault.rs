@@ -28,6 +28,9 @@ pub const KINDS: [&str; 6] = ["full", "io", "readonly", "busy", "cantopen", "cor
 
 /// How often a fault that goes on is summarised in the log.
 pub const SUMMARY_EVERY: Duration = Duration::from_secs(60);
+/// While failing, work is retried after 1 s, then twice as long each time,
+/// up to this.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(8);
 
 /// The kind of storage fault `error` is, or `None` for an error that is not
 /// the storage's (a constraint, a bug), which the caller handles as before.
@@ -72,6 +75,8 @@ pub struct Faults {
     failing: AtomicBool,
     state: Mutex<State>,
     writable: watch::Sender<bool>,
+    /// Bumped each time paused work should try again while failing.
+    retry: watch::Sender<u64>,
     metrics: Metrics,
 }
 
@@ -83,6 +88,25 @@ struct State {
     total: u64,
     unsummarised: u64,
     last_summary: Option<Instant>,
+    /// When paused work tries again, and how long the wait after that is.
+    next_retry: Option<Instant>,
+    retry_wait: Duration,
+    /// When a fault's start or end was last logged: a disk that flaps
+    /// between full and not is summarised, not logged at every turn.
+    last_logged: Option<Instant>,
+}
+
+impl State {
+    /// Whether a start or end may be logged now.
+    fn may_log(&mut self) -> bool {
+        let may = self
+            .last_logged
+            .is_none_or(|at| at.elapsed() >= SUMMARY_EVERY);
+        if may {
+            self.last_logged = Some(Instant::now());
+        }
+        may
+    }
 }
 
 impl Faults {
@@ -95,6 +119,7 @@ impl Faults {
             failing: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             writable: watch::Sender::new(true),
+            retry: watch::Sender::new(0),
             metrics,
         })
     }
@@ -122,6 +147,11 @@ impl Faults {
         }
     }
 
+    /// Records a failed operation. Returns whether the storage is to blame.
+    pub fn failed_any(&self, what: &str, error: &anyhow::Error) -> bool {
+        self.failed(what, kind_of(error), &format!("{error:#}"))
+    }
+
     /// A write worked: the fault, if there was one, is over.
     pub fn ok(&self) {
         if !self.failing.load(Ordering::Acquire) {
@@ -132,12 +162,18 @@ impl Faults {
             return;
         };
         self.failing.store(false, Ordering::Release);
-        tracing::warn!(
-            after = ?since.elapsed(),
-            errors = state.total,
-            "the database can be written again; the backlog is being worked off"
-        );
-        *state = State::default();
+        if state.may_log() {
+            tracing::warn!(
+                after = ?since.elapsed(),
+                errors = state.total,
+                "the database can be written again; the backlog is being worked off"
+            );
+        }
+        let last_logged = state.last_logged;
+        *state = State {
+            last_logged,
+            ..State::default()
+        };
         drop(state);
         self.metrics.database_writable(true);
         self.writable.send_replace(true);
@@ -159,14 +195,21 @@ impl Faults {
         state.total += 1;
         state.last_error = format!("{what}: {error}");
         if state.since.is_none() {
-            state.since = Some(Instant::now());
-            state.last_summary = Some(Instant::now());
+            let now = Instant::now();
+            state.since = Some(now);
+            state.last_summary = Some(now);
+            state.retry_wait = Duration::from_secs(1);
+            state.next_retry = Some(now + state.retry_wait);
             self.failing.store(true, Ordering::Release);
-            tracing::error!(
-                kind,
-                error = %state.last_error,
-                "the database cannot be written: updates are refused with 503 (Telegram redelivers them) and work pauses until it can; further errors are summarised every minute"
-            );
+            if state.may_log() {
+                tracing::error!(
+                    kind,
+                    error = %state.last_error,
+                    "the database cannot be written: updates are refused with 503 (Telegram redelivers them) and work pauses until it can; further errors are summarised every minute"
+                );
+            } else {
+                state.unsummarised += 1;
+            }
             drop(state);
             self.metrics.database_writable(false);
             self.writable.send_replace(false);
@@ -196,11 +239,31 @@ impl Faults {
         let _ = rx.wait_for(|w| *w).await;
     }
 
+    /// Returns at once while the database can be written; while it cannot,
+    /// once it can again or when paused work should try again (with
+    /// backoff), whichever comes first. Work that waits here between tries
+    /// neither spins nor stays paused after the disk has room again.
+    pub async fn until_retry(&self) {
+        if !self.is_failing() {
+            return;
+        }
+        let mut retry = self.retry.subscribe();
+        tokio::select! {
+            () = self.writable() => {}
+            _ = retry.changed() => {}
+        }
+    }
+
     /// Logs the summary of a fault that goes on, once a minute. Returns for
     /// how long the database has been failing.
     pub fn tick(&self) -> Option<Duration> {
         let mut state = self.lock();
         let since = state.since?;
+        if state.next_retry.is_some_and(|at| Instant::now() >= at) {
+            state.retry_wait = (state.retry_wait * 2).min(MAX_RETRY_WAIT);
+            state.next_retry = Some(Instant::now() + state.retry_wait);
+            self.retry.send_modify(|n| *n += 1);
+        }
         let due = state
             .last_summary
             .is_none_or(|at| at.elapsed() >= SUMMARY_EVERY);

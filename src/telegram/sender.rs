@@ -23,6 +23,7 @@ use crate::{
     store::{
         Db,
         audit::{self, Decision, Entry},
+        fault::Faults,
         outbox::{self, QueuedCall},
     },
 };
@@ -63,6 +64,7 @@ pub struct Sender {
     pub policy: Policy,
     pub clock: Clock,
     pub metrics: Metrics,
+    pub faults: Arc<Faults>,
 }
 
 /// What the lanes share.
@@ -73,6 +75,10 @@ struct Shared {
     clock: Clock,
     metrics: Metrics,
     throttle: Mutex<Throttle>,
+    faults: Arc<Faults>,
+    /// Calls Telegram took whose `sent` mark could not be written (the
+    /// database failing): never sent again, marked once it can be written.
+    unrecorded: Mutex<HashSet<i64>>,
 }
 
 impl Sender {
@@ -85,10 +91,22 @@ impl Sender {
             policy: self.policy,
             clock: self.clock,
             metrics: self.metrics,
+            faults: self.faults,
+            unrecorded: Mutex::new(HashSet::new()),
         });
         let mut busy: HashSet<i64> = HashSet::new();
         let mut lanes: JoinSet<i64> = JoinSet::new();
         while !cancel.is_cancelled() {
+            // Nothing is sent while its outcome could not be written down;
+            // marking what was sent before is the try that finds out when it can.
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = shared.faults.until_retry() => {}
+            }
+            record_unrecorded(&shared).await;
+            if shared.faults.is_failing() {
+                continue;
+            }
             let now = shared.clock.now_ms();
             let limit = i64::try_from(PARALLEL_CHATS * 2).unwrap_or(i64::MAX);
             let due = match outbox::due_heads(&shared.db, now, limit).await {
@@ -98,7 +116,8 @@ impl Sender {
                     Vec::new()
                 }
             };
-            for head in due {
+            let unrecorded = shared.lock_unrecorded().clone();
+            for head in due.into_iter().filter(|h| !unrecorded.contains(&h.id)) {
                 if lanes.len() >= PARALLEL_CHATS {
                     break;
                 }
@@ -123,6 +142,23 @@ impl Sender {
             }
         }
         while lanes.join_next().await.is_some() {}
+    }
+}
+
+impl Shared {
+    fn lock_unrecorded(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+        self.unrecorded.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Marks sent the calls whose mark could not be written before.
+async fn record_unrecorded(shared: &Shared) {
+    let ids: Vec<i64> = shared.lock_unrecorded().iter().copied().collect();
+    for id in ids {
+        let marked = outbox::mark_sent(&shared.db, id).await;
+        if !shared.faults.record("marking a call sent", &marked) && marked.is_ok() {
+            shared.lock_unrecorded().remove(&id);
+        }
     }
 }
 
@@ -158,7 +194,7 @@ async fn run_lane(shared: Arc<Shared>, first: QueuedCall, cancel: CancellationTo
         if !send_one(&shared, &call).await {
             return chat;
         }
-        if cancel.is_cancelled() {
+        if cancel.is_cancelled() || shared.faults.is_failing() {
             return chat;
         }
         next = match outbox::due_head_of(&shared.db, chat, shared.clock.now_ms()).await {
@@ -183,8 +219,16 @@ async fn send_one(shared: &Shared, call: &QueuedCall) -> bool {
         Ok(_) => (true, outbox::mark_sent(&shared.db, call.id).await),
         Err(e) => (false, record_failure(shared, call, &e, now).await),
     };
+    let storage = shared.faults.record("recording a send", &stored);
     if let Err(e) = stored {
-        tracing::error!(id = call.id, error = %e, "cannot record the outcome of a send");
+        if sent {
+            // Telegram has it: it must not go out again.
+            shared.lock_unrecorded().insert(call.id);
+        }
+        if !storage {
+            tracing::error!(id = call.id, error = %e, "cannot record the outcome of a send");
+        }
+        return false;
     }
     sent
 }
