@@ -1,8 +1,10 @@
 //! GET /metrics on METRICS_ADDR: what monitoring scrapes.
 
-use telegate::standin::Fault;
+use telegate::{disk_space::DiskSpace, standin::Fault};
 
-use crate::support::{OWNER, SECRET, TELEGRAM_IP, TestApp, eventually, updates::private_text};
+use crate::support::{
+    OWNER, SECRET, TELEGRAM_IP, TestApp, eventually, tmpfs::Tmpfs, updates::private_text,
+};
 
 #[tokio::test]
 async fn metrics_count_updates_refusals_calls_and_queues() {
@@ -50,6 +52,50 @@ async fn metrics_count_updates_refusals_calls_and_queues() {
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
+}
+
+#[tokio::test]
+async fn metrics_show_the_free_and_total_bytes_of_the_database_file_system() {
+    let app = TestApp::spawn().await;
+    let text = app.metrics().await;
+    let free = gauge(&text, "telegate_database_filesystem_free_bytes");
+    let size = gauge(&text, "telegate_database_filesystem_size_bytes");
+    assert!(0 < free && free <= size, "{free} of {size}");
+    assert_eq!(size, DiskSpace::of(app.dir.path()).unwrap().size);
+}
+
+#[tokio::test]
+async fn the_free_bytes_are_read_anew_on_each_scrape() {
+    let Some(fs) = Tmpfs::mount("3m") else {
+        return;
+    };
+    let db = fs.path().join("telegate.db");
+    let app = TestApp::spawn_with(&[("DATABASE_URL", &format!("sqlite:{}", db.display()))]).await;
+    let text = app.metrics().await;
+    assert_eq!(
+        gauge(&text, "telegate_database_filesystem_size_bytes"),
+        3 << 20
+    );
+    let before = gauge(&text, "telegate_database_filesystem_free_bytes");
+
+    std::fs::write(fs.path().join("filler"), vec![0u8; 1 << 20]).unwrap();
+    let after = gauge(
+        &app.metrics().await,
+        "telegate_database_filesystem_free_bytes",
+    );
+    // serve may write a page or two of its own meanwhile.
+    let taken = before - after;
+    assert!(
+        (1 << 20..(1 << 20) + (256 << 10)).contains(&taken),
+        "{before} then {after} free after writing 1 MiB"
+    );
+}
+
+/// The value of the unlabelled gauge `name` in the metrics `text`.
+fn gauge(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
 }
 
 const ALERTS: &str = include_str!("../../deploy/alerts.yml");
