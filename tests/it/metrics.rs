@@ -180,3 +180,72 @@ async fn promtool_accepts_the_metrics_text_and_the_alert_rules() {
         String::from_utf8_lossy(&rules.stderr)
     );
 }
+
+/// Three servers' file systems, scraped each minute: one with 400 MB of
+/// 1 GB free, one with 5 GB of 100 GB, one with 20 GB of 100 GB.
+const DISK_SPACE_RULE_TEST: &str = r#"
+rule_files: [ALERTS]
+tests:
+  - interval: 1m
+    input_series:
+      - series: telegate_database_filesystem_free_bytes{instance="small"}
+        values: 400e6x10
+      - series: telegate_database_filesystem_size_bytes{instance="small"}
+        values: 1e9x10
+      - series: telegate_database_filesystem_free_bytes{instance="large"}
+        values: 5e9x10
+      - series: telegate_database_filesystem_size_bytes{instance="large"}
+        values: 100e9x10
+      - series: telegate_database_filesystem_free_bytes{instance="roomy"}
+        values: 20e9x10
+      - series: telegate_database_filesystem_size_bytes{instance="roomy"}
+        values: 100e9x10
+    alert_rule_test:
+      - eval_time: 4m
+        alertname: TelegateDiskSpaceLow
+        exp_alerts: []
+      - eval_time: 6m
+        alertname: TelegateDiskSpaceLow
+        exp_alerts:
+          - exp_labels: {instance: small}
+            exp_annotations:
+              summary: "telegate's database has 400MB left on its file system (under 10% or 500 MB)"
+              description: DESCRIPTION
+          - exp_labels: {instance: large}
+            exp_annotations:
+              summary: "telegate's database has 5GB left on its file system (under 10% or 500 MB)"
+              description: DESCRIPTION
+"#;
+
+#[test]
+fn the_disk_space_alert_fires_under_500_mb_or_10_percent_free_after_5_minutes() {
+    if !promtool_installed() {
+        return;
+    }
+    let description = ALERTS
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("description: "))
+        .filter(|d| d.contains("SQLite cannot commit"))
+        .expect("the disk space rule has a description");
+    let dir = tempfile::tempdir().unwrap();
+    let test = dir.path().join("disk-space-test.yml");
+    let alerts = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/alerts.yml");
+    std::fs::write(
+        &test,
+        DISK_SPACE_RULE_TEST
+            .replace("ALERTS", alerts)
+            .replace("DESCRIPTION", description),
+    )
+    .unwrap();
+    let tested = std::process::Command::new("promtool")
+        .args(["test", "rules"])
+        .arg(&test)
+        .output()
+        .unwrap();
+    assert!(
+        tested.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&tested.stdout),
+        String::from_utf8_lossy(&tested.stderr)
+    );
+}
