@@ -260,7 +260,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let metrics_server = tokio::spawn(serve_http(
         "metrics",
         metrics_listener,
-        crate::metrics::router(metrics.clone(), reads.clone()),
+        crate::metrics::router(metrics.clone(), reads.clone(), &config.database_path),
         cancel.clone(),
     ));
     let background = vec![

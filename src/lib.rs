@@ -12,6 +12,7 @@ pub mod bot;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod disk_space;
 pub mod housekeeping;
 pub mod http;
 pub mod ingest;

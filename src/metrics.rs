@@ -4,13 +4,17 @@
 use std::{
     collections::BTreeMap,
     fmt::Write,
+    path::Path,
     sync::{Arc, Mutex},
     time::Duration,
 };
 
 use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
 
-use crate::store::{Db, inbox, outbox};
+use crate::{
+    disk_space::{self, DiskSpace},
+    store::{Db, inbox, outbox},
+};
 
 /// Upper bounds of the webhook's acknowledgement latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
@@ -251,14 +255,16 @@ fn escape(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// GET /metrics, and nothing else.
-pub fn router(metrics: Metrics, db: Db) -> Router {
+/// GET /metrics, and nothing else. `database` is the database file, whose
+/// file system's free space is read on each scrape.
+pub fn router(metrics: Metrics, db: Db, database: &Path) -> Router {
+    let dir: Arc<Path> = disk_space::database_dir(database).into();
     Router::new()
         .route("/metrics", get(scrape))
-        .with_state((metrics, db))
+        .with_state((metrics, db, dir))
 }
 
-async fn scrape(State((metrics, db)): State<(Metrics, Db)>) -> impl IntoResponse {
+async fn scrape(State((metrics, db, dir)): State<(Metrics, Db, Arc<Path>)>) -> impl IntoResponse {
     let depth = async {
         Ok::<_, sqlx::Error>((
             inbox::count_pending(&db).await?,
@@ -267,10 +273,44 @@ async fn scrape(State((metrics, db)): State<(Metrics, Db)>) -> impl IntoResponse
         ))
     };
     let (inbox, outbox, dead) = depth.await.unwrap_or((-1, -1, -1));
+    // statvfs can hang on a stalled (network) file system: off the runtime,
+    // and the scrape answers without the figures rather than not at all.
+    let statvfs = tokio::task::spawn_blocking(move || DiskSpace::of(&dir));
+    let space = match tokio::time::timeout(Duration::from_secs(2), statvfs).await {
+        Ok(Ok(Ok(space))) => Some(space),
+        _ => None,
+    };
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        metrics.render(inbox, outbox, dead),
+        metrics.render(inbox, outbox, dead) + &filesystem_gauges(space),
     )
+}
+
+/// The free and total bytes of the database's file system; nothing, rather
+/// than a made-up figure, when they cannot be read.
+fn filesystem_gauges(space: Option<DiskSpace>) -> String {
+    let Some(space) = space else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for (name, help, value) in [
+        (
+            "telegate_database_filesystem_free_bytes",
+            "Bytes telegate may still write on the file system holding the database.",
+            space.free,
+        ),
+        (
+            "telegate_database_filesystem_size_bytes",
+            "Size of the file system holding the database, in bytes.",
+            space.size,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
+    }
+    out
 }
 
 #[cfg(test)]
@@ -308,6 +348,23 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("telegate_outbox_pending 2"), "{text}");
+    }
+
+    #[test]
+    fn the_file_system_gauges_render_as_prometheus_text() {
+        let text = filesystem_gauges(Some(DiskSpace {
+            free: 230_000_000,
+            size: 3_000_000_000,
+        }));
+        assert!(
+            text.contains("# TYPE telegate_database_filesystem_free_bytes gauge\ntelegate_database_filesystem_free_bytes 230000000\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("telegate_database_filesystem_size_bytes 3000000000\n"),
+            "{text}"
+        );
+        assert_eq!(filesystem_gauges(None), "");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::{
     config::{self, Config, TlsFiles},
+    disk_space::{self, DiskSpace},
     store,
     telegram::{ApiError, BotClient},
     timefmt::utc,
@@ -36,6 +37,7 @@ pub async fn run() -> anyhow::Result<()> {
                 verdicts.push(Verdict::Ok(format!("{name} comes from {source}")));
             }
             verdicts.push(database(&config.database_path).await);
+            verdicts.push(free_space(&config.database_path));
             verdicts.extend(private_files(&config.database_path));
             if let Some(files) = &config.tls {
                 verdicts.push(certificate(files, &config).await);
@@ -200,6 +202,26 @@ async fn database(path: &Path) -> Verdict {
     match writable.await {
         Ok(()) => Verdict::Ok(format!("{} opens and takes writes", path.display())),
         Err(e) => Verdict::Fail(format!("{}: {e:#}", path.display())),
+    }
+}
+
+/// The file system holding the database has room: when it fills, SQLite
+/// cannot commit and every update is refused.
+fn free_space(db: &Path) -> Verdict {
+    let dir = disk_space::database_dir(db);
+    // "." would tell the operator nothing about which file system it is.
+    let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let shown = shown.display();
+    match DiskSpace::of(dir) {
+        Ok(space) if space.is_low() => Verdict::Warn(format!(
+            "{shown} has {space}, under {}% or {}: when it fills, telegate refuses every update; remove old backups or logs from that file system, or grow it",
+            disk_space::LOW_PERCENT,
+            disk_space::human(disk_space::LOW_BYTES)
+        )),
+        Ok(space) => Verdict::Ok(format!("{shown} has {space}")),
+        Err(e) => Verdict::Warn(format!(
+            "the free space of {shown} cannot be read ({e}); watch it with df"
+        )),
     }
 }
 

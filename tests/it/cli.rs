@@ -253,7 +253,7 @@ async fn webhook_set_info_and_delete_talk_to_the_bot_api() {
 
 /// `telegate check` in `dir` with `vars`, off the test's runtime (the
 /// stand-in must keep answering getMe); returns (success, stdout).
-async fn check_in(
+pub async fn check_in(
     dir: &std::path::Path,
     vars: std::collections::HashMap<String, String>,
 ) -> (bool, String) {

@@ -5,6 +5,7 @@ mod audit;
 mod binary;
 mod cli;
 mod deploy;
+mod disk_space;
 mod dispatch;
 mod enrolment;
 mod flood;

@@ -1,8 +1,10 @@
 //! GET /metrics on METRICS_ADDR: what monitoring scrapes.
 
-use telegate::standin::Fault;
+use telegate::{disk_space::DiskSpace, standin::Fault};
 
-use crate::support::{OWNER, SECRET, TELEGRAM_IP, TestApp, eventually, updates::private_text};
+use crate::support::{
+    OWNER, SECRET, TELEGRAM_IP, TestApp, eventually, tmpfs::Tmpfs, updates::private_text,
+};
 
 #[tokio::test]
 async fn metrics_count_updates_refusals_calls_and_queues() {
@@ -50,6 +52,50 @@ async fn metrics_count_updates_refusals_calls_and_queues() {
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
+}
+
+#[tokio::test]
+async fn metrics_show_the_free_and_total_bytes_of_the_database_file_system() {
+    let app = TestApp::spawn().await;
+    let text = app.metrics().await;
+    let free = gauge(&text, "telegate_database_filesystem_free_bytes");
+    let size = gauge(&text, "telegate_database_filesystem_size_bytes");
+    assert!(0 < free && free <= size, "{free} of {size}");
+    assert_eq!(size, DiskSpace::of(app.dir.path()).unwrap().size);
+}
+
+#[tokio::test]
+async fn the_free_bytes_are_read_anew_on_each_scrape() {
+    let Some(fs) = Tmpfs::mount("3m") else {
+        return;
+    };
+    let db = fs.path().join("telegate.db");
+    let app = TestApp::spawn_with(&[("DATABASE_URL", &format!("sqlite:{}", db.display()))]).await;
+    let text = app.metrics().await;
+    assert_eq!(
+        gauge(&text, "telegate_database_filesystem_size_bytes"),
+        3 << 20
+    );
+    let before = gauge(&text, "telegate_database_filesystem_free_bytes");
+
+    std::fs::write(fs.path().join("filler"), vec![0u8; 1 << 20]).unwrap();
+    let after = gauge(
+        &app.metrics().await,
+        "telegate_database_filesystem_free_bytes",
+    );
+    // serve may write a page or two of its own meanwhile.
+    let taken = before - after;
+    assert!(
+        (1 << 20..(1 << 20) + (256 << 10)).contains(&taken),
+        "{before} then {after} free after writing 1 MiB"
+    );
+}
+
+/// The value of the unlabelled gauge `name` in the metrics `text`.
+fn gauge(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
 }
 
 const ALERTS: &str = include_str!("../../deploy/alerts.yml");
@@ -132,5 +178,74 @@ async fn promtool_accepts_the_metrics_text_and_the_alert_rules() {
         rules.status.success(),
         "{}",
         String::from_utf8_lossy(&rules.stderr)
+    );
+}
+
+/// Three servers' file systems, scraped each minute: one with 400 MB of
+/// 1 GB free, one with 5 GB of 100 GB, one with 20 GB of 100 GB.
+const DISK_SPACE_RULE_TEST: &str = r#"
+rule_files: [ALERTS]
+tests:
+  - interval: 1m
+    input_series:
+      - series: telegate_database_filesystem_free_bytes{instance="small"}
+        values: 400e6x10
+      - series: telegate_database_filesystem_size_bytes{instance="small"}
+        values: 1e9x10
+      - series: telegate_database_filesystem_free_bytes{instance="large"}
+        values: 5e9x10
+      - series: telegate_database_filesystem_size_bytes{instance="large"}
+        values: 100e9x10
+      - series: telegate_database_filesystem_free_bytes{instance="roomy"}
+        values: 20e9x10
+      - series: telegate_database_filesystem_size_bytes{instance="roomy"}
+        values: 100e9x10
+    alert_rule_test:
+      - eval_time: 4m
+        alertname: TelegateDiskSpaceLow
+        exp_alerts: []
+      - eval_time: 6m
+        alertname: TelegateDiskSpaceLow
+        exp_alerts:
+          - exp_labels: {instance: small}
+            exp_annotations:
+              summary: "telegate's database has 400MB left on its file system (under 10% or 500 MB)"
+              description: DESCRIPTION
+          - exp_labels: {instance: large}
+            exp_annotations:
+              summary: "telegate's database has 5GB left on its file system (under 10% or 500 MB)"
+              description: DESCRIPTION
+"#;
+
+#[test]
+fn the_disk_space_alert_fires_under_500_mb_or_10_percent_free_after_5_minutes() {
+    if !promtool_installed() {
+        return;
+    }
+    let description = ALERTS
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("description: "))
+        .filter(|d| d.contains("SQLite cannot commit"))
+        .expect("the disk space rule has a description");
+    let dir = tempfile::tempdir().unwrap();
+    let test = dir.path().join("disk-space-test.yml");
+    let alerts = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/alerts.yml");
+    std::fs::write(
+        &test,
+        DISK_SPACE_RULE_TEST
+            .replace("ALERTS", alerts)
+            .replace("DESCRIPTION", description),
+    )
+    .unwrap();
+    let tested = std::process::Command::new("promtool")
+        .args(["test", "rules"])
+        .arg(&test)
+        .output()
+        .unwrap();
+    assert!(
+        tested.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&tested.stdout),
+        String::from_utf8_lossy(&tested.stderr)
     );
 }
