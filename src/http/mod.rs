@@ -21,8 +21,11 @@ use axum::{
 use ipnet::IpNet;
 use tower::ServiceBuilder;
 use tower_http::{
-    body::Limited, limit::RequestBodyLimitLayer,
-    sensitive_headers::SetSensitiveRequestHeadersLayer, timeout::TimeoutLayer, trace::TraceLayer,
+    body::Limited,
+    limit::RequestBodyLimitLayer,
+    sensitive_headers::SetSensitiveRequestHeadersLayer,
+    timeout::TimeoutLayer,
+    trace::{DefaultOnFailure, TraceLayer},
 };
 
 use crate::{
@@ -81,7 +84,13 @@ pub fn build_app(state: AppState, webhook_path: &str) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(10),
         ))
-        .layer(TraceLayer::new_for_http())
+        // A 503 is the webhook's answer while the database cannot be
+        // written, summarised by the fault tracker: one log line per request
+        // would fill what is left of the disk.
+        .layer(
+            TraceLayer::new_for_http()
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
         .layer(SetSensitiveRequestHeadersLayer::new([
             HeaderName::from_static(SECRET_HEADER),
         ]))

@@ -91,13 +91,15 @@ struct State {
     /// When paused work tries again, and how long the wait after that is.
     next_retry: Option<Instant>,
     retry_wait: Duration,
-    /// When a fault's start or end was last logged: a disk that flaps
-    /// between full and not is summarised, not logged at every turn.
+    /// When a fault's start was last logged: a disk that flaps between full
+    /// and not is summarised, not logged at every turn.
     last_logged: Option<Instant>,
+    /// This fault's start was logged, so its end is too.
+    start_logged: bool,
 }
 
 impl State {
-    /// Whether a start or end may be logged now.
+    /// Whether a fault's start may be logged now.
     fn may_log(&mut self) -> bool {
         let may = self
             .last_logged
@@ -162,7 +164,7 @@ impl Faults {
             return;
         };
         self.failing.store(false, Ordering::Release);
-        if state.may_log() {
+        if state.start_logged {
             tracing::warn!(
                 after = ?since.elapsed(),
                 errors = state.total,
@@ -202,6 +204,7 @@ impl Faults {
             state.next_retry = Some(now + state.retry_wait);
             self.failing.store(true, Ordering::Release);
             if state.may_log() {
+                state.start_logged = true;
                 tracing::error!(
                     kind,
                     error = %state.last_error,

@@ -88,9 +88,15 @@ async fn fit_for_reuse(conn: &mut sqlx::SqliteConnection) -> bool {
     };
     let fit = !open_in_sqlite && !conn.is_in_transaction();
     if !fit {
-        tracing::warn!(
-            "a database connection was left inside a transaction; closing it and opening a new one"
-        );
+        // Once a minute at most: while the disk is full, every failed try does it.
+        static LAST_WARNED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+        let now = now_ms();
+        if now - LAST_WARNED.load(std::sync::atomic::Ordering::Relaxed) >= 60_000 {
+            LAST_WARNED.store(now, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(
+                "a database connection was left inside a transaction; closing it and opening a new one"
+            );
+        }
     }
     fit
 }

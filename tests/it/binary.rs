@@ -165,17 +165,30 @@ fn the_sandbox_answers_ping_with_pong_and_exits_cleanly() {
 
 /// `telegate serve` as a child process, against a stand-in in this test.
 /// Its log is read as it is written (a full pipe would block the server).
-struct Served {
-    child: std::process::Child,
-    addr: String,
+pub struct Served {
+    pub child: std::process::Child,
+    pub addr: String,
     /// The log so far, and a signal for each line added.
     logs: std::sync::Arc<(std::sync::Mutex<String>, std::sync::Condvar)>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
 
+impl Drop for Served {
+    /// A test that fails leaves no server behind.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Served {
+    /// The log so far.
+    pub fn logs_now(&self) -> String {
+        self.logs.0.lock().unwrap().clone()
+    }
+
     /// Everything logged until the process exited; call after `wait`.
-    fn finished_logs(&mut self) -> String {
+    pub fn finished_logs(&mut self) -> String {
         if let Some(reader) = self.reader.take() {
             reader.join().unwrap();
         }
@@ -183,7 +196,7 @@ impl Served {
     }
 }
 
-fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Served {
+pub fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Served {
     start_server("serve", standin, dir, extra)
 }
 
@@ -276,7 +289,7 @@ async fn post(addr: &str, body: String) {
 }
 
 /// Stops the server with SIGTERM and returns its whole log.
-fn stop(served: &mut Served) -> String {
+pub fn stop(served: &mut Served) -> String {
     terminate(&served.child);
     served.child.wait().unwrap();
     served.finished_logs()
@@ -551,7 +564,7 @@ async fn poll_is_refused_while_serve_runs_on_the_same_database() {
 }
 
 /// Waits until the log has a line containing `text`.
-fn wait_logged(served: &Served, text: &str) -> bool {
+pub fn wait_logged(served: &Served, text: &str) -> bool {
     let (logs, line_added) = &*served.logs;
     let (_logs, timeout) = line_added
         .wait_timeout_while(logs.lock().unwrap(), DEADLINE, |logs| !logs.contains(text))

@@ -9,6 +9,7 @@ mod disk_space;
 mod dispatch;
 mod enrolment;
 mod flood;
+mod full_disk;
 mod health;
 mod metrics;
 mod nginx;
