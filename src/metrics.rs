@@ -59,6 +59,10 @@ const HELP: &[(&str, &str)] = &[
     ),
     ("telegate_dead_letters_total", "Calls given up on."),
     (
+        "telegate_pruned_rows_total",
+        "Rows deleted by housekeeping because they are kept no longer (RETENTION_DAYS and the brute-force guard's windows), by table.",
+    ),
+    (
         "telegate_connections_refused_total",
         "Connections to the webhook's listener closed on accepting them, by reason: address_not_allowed or too_many (MAX_CONNECTIONS).",
     ),
@@ -86,6 +90,11 @@ pub const WEBHOOK_OUTCOMES: [&str; 7] = [
 impl Metrics {
     /// Adds one to a counter. `labels` are (name, value) pairs.
     pub fn count(&self, name: &'static str, labels: &[(&str, &str)]) {
+        self.add(name, labels, 1);
+    }
+
+    /// Adds `n` to a counter.
+    pub fn add(&self, name: &'static str, labels: &[(&str, &str)], n: u64) {
         debug_assert!(
             HELP.iter().any(|(n, _)| *n == name),
             "{name} needs a HELP line to be shown"
@@ -95,7 +104,7 @@ impl Metrics {
             .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
             .collect::<Vec<_>>()
             .join(",");
-        *self.lock().counters.entry((name, rendered)).or_insert(0) += 1;
+        *self.lock().counters.entry((name, rendered)).or_insert(0) += n;
     }
 
     /// The notAfter of the certificate serve terminates TLS with.
