@@ -76,8 +76,11 @@ impl Housekeeping {
         }
         if self.audit_retention_days > 0 {
             let keep = i64::from(self.audit_retention_days) * 86_400_000;
-            let pruned = audit_chain::prune(&d.db, now - keep).await?;
+            let before = now - keep;
+            let pruned = in_batches(|| audit_chain::prune(&d.db, before, BATCH)).await?;
             if pruned > 0 {
+                d.metrics
+                    .add("telegate_pruned_rows_total", &[("table", "audit")], pruned);
                 let entry = Entry::event(
                     "audit",
                     None,
@@ -103,7 +106,10 @@ impl Housekeeping {
         let d = &self.dispatcher;
         let dropped = flood_drops::flush(&d.db, d.flood.limit()).await?;
         if dropped > 0 {
-            tracing::info!(updates = dropped, "the flood limit dropped updates; audited");
+            tracing::info!(
+                updates = dropped,
+                "the flood limit dropped updates; audited"
+            );
         }
         Ok(())
     }
@@ -136,30 +142,39 @@ impl Housekeeping {
             ]);
         }
         for (what, before) in due {
-            let pruned = self.prune(what, before).await?;
+            let pruned = in_batches(|| retention::prune_batch(&d.db, what, before)).await?;
             if pruned > 0 {
                 d.metrics.add(
                     "telegate_pruned_rows_total",
                     &[("table", what.table())],
                     pruned,
                 );
-                tracing::debug!(table = what.table(), rows = pruned, "pruned rows kept no longer");
+                tracing::debug!(
+                    table = what.table(),
+                    rows = pruned,
+                    "pruned rows kept no longer"
+                );
             }
         }
         Ok(())
     }
+}
 
-    /// Prunes `what` in batches, letting other writers (the webhook) have
-    /// the connection between two, until none is left.
-    async fn prune(&self, what: Prunable, before: i64) -> anyhow::Result<u64> {
-        let mut total = 0;
-        loop {
-            let pruned = retention::prune_batch(&self.dispatcher.db, what, before).await?;
-            total += pruned;
-            if pruned < BATCH.unsigned_abs() {
-                return Ok(total);
-            }
-            tokio::task::yield_now().await;
+/// Runs `batch` until it deletes fewer than [`BATCH`] rows, letting other
+/// writers (the webhook) have the connection between two. Returns how many
+/// rows went in all.
+async fn in_batches<F, Fut>(mut batch: F) -> sqlx::Result<u64>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = sqlx::Result<u64>>,
+{
+    let mut total = 0;
+    loop {
+        let pruned = batch().await?;
+        total += pruned;
+        if pruned < BATCH.unsigned_abs() {
+            return Ok(total);
         }
+        tokio::task::yield_now().await;
     }
 }

@@ -166,9 +166,7 @@ const COUNT_DEAD: &str = "SELECT COUNT(*) FROM outbox WHERE status = 'dead'";
 
 /// Calls given up on.
 pub async fn count_dead(db: &Db) -> sqlx::Result<i64> {
-    sqlx::query_scalar(COUNT_DEAD)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar(COUNT_DEAD).fetch_one(db).await
 }
 
 /// A stored call as `telegate outbox` lists it (without its parameters,
@@ -236,11 +234,12 @@ mod tests {
     async fn the_dead_letter_count_reads_an_index_not_the_outbox() {
         let dir = tempfile::tempdir().unwrap();
         let db = crate::store::open(&dir.path().join("t.db")).await.unwrap();
-        let plan: Vec<(i64, i64, i64, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {COUNT_DEAD}")))
-                .fetch_all(&db)
-                .await
-                .unwrap();
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {COUNT_DEAD}"
+        )))
+        .fetch_all(&db)
+        .await
+        .unwrap();
         let plan: Vec<String> = plan.into_iter().map(|row| row.3).collect();
         assert!(
             plan.iter()

@@ -159,8 +159,14 @@ mod tests {
              (5, 7, 'sendMessage', '{}', 'pending', 0, 0, NULL)",
         )
         .await;
-        assert_eq!(prune_batch(&db, Prunable::OutboxSent, 100).await.unwrap(), 1);
-        assert_eq!(prune_batch(&db, Prunable::OutboxDead, 100).await.unwrap(), 1);
+        assert_eq!(
+            prune_batch(&db, Prunable::OutboxSent, 100).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            prune_batch(&db, Prunable::OutboxDead, 100).await.unwrap(),
+            1
+        );
         let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM outbox ORDER BY id")
             .fetch_all(&db)
             .await
@@ -188,13 +194,21 @@ mod tests {
             assert_eq!(prune_batch(&db, what, 100).await.unwrap(), 1, "{what:?}");
             assert_eq!(count(&db, what.table()).await, 1, "{what:?}");
         }
-        run(&db, "INSERT INTO enrolment_pause (id, until) VALUES (1, 500)").await;
+        run(
+            &db,
+            "INSERT INTO enrolment_pause (id, until) VALUES (1, 500)",
+        )
+        .await;
         assert_eq!(
-            prune_batch(&db, Prunable::EnrolmentPause, 100).await.unwrap(),
+            prune_batch(&db, Prunable::EnrolmentPause, 100)
+                .await
+                .unwrap(),
             0
         );
         assert_eq!(
-            prune_batch(&db, Prunable::EnrolmentPause, 600).await.unwrap(),
+            prune_batch(&db, Prunable::EnrolmentPause, 600)
+                .await
+                .unwrap(),
             1
         );
     }
@@ -208,10 +222,14 @@ mod tests {
              INSERT INTO enrolment_wrong (at) SELECT 10 FROM n",
         )
         .await;
-        let first = prune_batch(&db, Prunable::EnrolmentWrong, 100).await.unwrap();
+        let first = prune_batch(&db, Prunable::EnrolmentWrong, 100)
+            .await
+            .unwrap();
         assert_eq!(first, u64::try_from(BATCH).unwrap());
         assert_eq!(
-            prune_batch(&db, Prunable::EnrolmentWrong, 100).await.unwrap(),
+            prune_batch(&db, Prunable::EnrolmentWrong, 100)
+                .await
+                .unwrap(),
             5
         );
     }
@@ -220,17 +238,19 @@ mod tests {
     async fn every_prune_finds_its_rows_through_an_index() {
         let (_dir, db) = fresh().await;
         // enrolment_pause holds one row at most.
-        for what in Prunable::ALL.into_iter().filter(|w| *w != Prunable::EnrolmentPause) {
-            let plan: Vec<(i64, i64, i64, String)> =
-                sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "EXPLAIN QUERY PLAN {}",
-                    what.statement()
-                )))
-                    .bind(0_i64)
-                    .bind(BATCH)
-                    .fetch_all(&db)
-                    .await
-                    .unwrap();
+        for what in Prunable::ALL
+            .into_iter()
+            .filter(|w| *w != Prunable::EnrolmentPause)
+        {
+            let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "EXPLAIN QUERY PLAN {}",
+                what.statement()
+            )))
+            .bind(0_i64)
+            .bind(BATCH)
+            .fetch_all(&db)
+            .await
+            .unwrap();
             let plan: Vec<String> = plan.into_iter().map(|row| row.3).collect();
             assert!(
                 !plan.iter().any(|step| step.starts_with("SCAN")),

@@ -18,6 +18,7 @@ mod poll;
 mod real_updates;
 mod restart;
 mod restore;
+mod retention;
 mod security;
 mod sessions;
 mod standin;
