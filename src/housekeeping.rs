@@ -1,7 +1,7 @@
 //! Periodic chores: close sessions that expired (and audit it), prune
 //! audit rows older than AUDIT_RETENTION_DAYS, write the flood limit's drops
 //! to the audit trail, and prune what the database keeps no longer
-//! (RETENTION_DAYS; see [`Housekeeping::prune_kept_no_longer`]).
+//! (RETENTION_DAYS, and the brute-force guard's windows).
 
 use std::{sync::Arc, time::Duration};
 
