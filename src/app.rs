@@ -72,6 +72,7 @@ pub struct Running {
     server: JoinHandle<()>,
     ingest: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
+    housekeeping: Housekeeping,
 }
 
 impl Running {
@@ -107,6 +108,12 @@ impl Running {
         self.metrics.certificate_expires(certificate.not_after());
         log_validity(certificate);
         Ok(())
+    }
+
+    /// Runs one round of the minute's chores now (pruning, the flood limit's
+    /// audit rows, expired sessions), beside the timer's rounds.
+    pub async fn housekeeping_now(&self) -> anyhow::Result<()> {
+        self.housekeeping.once().await
     }
 
     /// Stops accepting, finishes what is in flight, and returns within
@@ -241,6 +248,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     let housekeeping = Housekeeping {
         dispatcher: dispatcher.clone(),
         audit_retention_days: config.audit_retention_days,
+        retention_days: config.retention_days,
     };
     let worker = Worker {
         reads: reads.clone(),
@@ -274,7 +282,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         )),
         tokio::spawn(worker.run(cancel.clone())),
         tokio::spawn(sender.run(cancel.clone())),
-        tokio::spawn(housekeeping.run(cancel.clone())),
+        tokio::spawn(housekeeping.clone().run(cancel.clone())),
         tokio::spawn(scrubber.run(cancel.clone())),
         tokio::spawn(watch_storage(
             faults,
@@ -310,6 +318,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         server,
         ingest: ingest_task,
         background,
+        housekeeping,
     })
 }
 
@@ -386,7 +395,7 @@ fn startup_entry(config: &Config) -> Entry {
     let outcome = format!(
         "started telegate {}: owner {}, {} chat(s) in ALLOWED_CHAT_IDS, enrolment {}, second factor {factor}, \
          session timeout {} s, max age {} s, lockout after {} in {} s for {} s, \
-         inbound limit {}/min per user, audit retention {} day(s), webhook {}",
+         inbound limit {}/min per user, audit retention {} day(s), retention {} day(s), webhook {}",
         env!("CARGO_PKG_VERSION"),
         config.owner_id,
         config.allowed_chat_ids.len(),
@@ -398,6 +407,7 @@ fn startup_entry(config: &Config) -> Entry {
         config.lockout_duration.as_secs(),
         config.inbound_limit_per_min,
         config.audit_retention_days,
+        config.retention_days,
         match config.intake {
             Intake::Webhook => config.webhook_url.as_str(),
             Intake::Polling => "none (polling with getUpdates)",

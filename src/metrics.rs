@@ -69,6 +69,10 @@ const HELP: &[(&str, &str)] = &[
         "Writes the database refused, by kind: full (no space), io, readonly, busy (locked too long), cantopen, corrupt.",
     ),
     (
+        "telegate_pruned_rows_total",
+        "Rows deleted by housekeeping because they are kept no longer (RETENTION_DAYS and the brute-force guard's windows), by table.",
+    ),
+    (
         "telegate_connections_refused_total",
         "Connections to the webhook's listener closed on accepting them, by reason: address_not_allowed or too_many (MAX_CONNECTIONS).",
     ),
@@ -96,6 +100,11 @@ pub const WEBHOOK_OUTCOMES: [&str; 7] = [
 impl Metrics {
     /// Adds one to a counter. `labels` are (name, value) pairs.
     pub fn count(&self, name: &'static str, labels: &[(&str, &str)]) {
+        self.add(name, labels, 1);
+    }
+
+    /// Adds `n` to a counter.
+    pub fn add(&self, name: &'static str, labels: &[(&str, &str)], n: u64) {
         debug_assert!(
             HELP.iter().any(|(n, _)| *n == name),
             "{name} needs a HELP line to be shown"
@@ -104,7 +113,7 @@ impl Metrics {
             .lock()
             .counters
             .entry((name, labelled(labels)))
-            .or_insert(0) += 1;
+            .or_insert(0) += n;
     }
 
     /// Shows a labelled counter as 0 until it is first counted, so that

@@ -29,6 +29,7 @@ use crate::{
     store::{
         self, Db,
         audit::{self, Decision, Entry},
+        flood_drops,
         inbox::{self, Finish, PendingUpdate},
         outbox::{self, NewCall},
     },
@@ -96,6 +97,10 @@ pub struct Handled {
     pub effects: Vec<Effect>,
     /// The update carried a secret: wipe its traces from the database files.
     pub scrub: bool,
+    /// A flood drop: instead of `entry`, the drop is counted in its sender's
+    /// tally, which housekeeping writes as one audit row a minute (a flood
+    /// of thousands costs a few rows, none of them unaccounted for).
+    pub tallied: bool,
 }
 
 impl Handled {
@@ -108,6 +113,7 @@ impl Handled {
             finish: Finish::Done,
             effects: Vec::new(),
             scrub: false,
+            tallied: false,
         }
     }
 }
@@ -171,10 +177,17 @@ impl Dispatcher {
         let mut conn = self.db.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         outbox::insert(&mut tx, Some(update_id), &handled.calls).await?;
-        for row in handled.more.iter().chain([&handled.entry]) {
+        let now = self.clock.now_ms();
+        let entry = match (handled.tallied, handled.entry.user_id) {
+            (true, Some(user)) => {
+                flood_drops::count(&mut tx, user, update_id, now).await?;
+                None
+            }
+            _ => Some(&handled.entry),
+        };
+        for row in handled.more.iter().chain(entry) {
             audit::insert(&mut tx, row).await?;
         }
-        let now = self.clock.now_ms();
         for effect in &handled.effects {
             effect.apply(&mut tx, now).await?;
         }
@@ -250,7 +263,10 @@ impl Dispatcher {
         let outcome = format!("dropped: over {} updates a minute", self.flood.limit());
         match self.flood.check(user, self.clock.now_ms()) {
             flood::Verdict::Handle => None,
-            flood::Verdict::Drop => Some(ignored(ctx, false, &outcome)),
+            flood::Verdict::Drop => Some(Handled {
+                tallied: true,
+                ..ignored(ctx, false, &outcome)
+            }),
             flood::Verdict::DropAndNotify => {
                 let text = format!(
                     "You are sending too much: I handle at most {} messages a minute from you, and drop the rest until the minute is over.",

@@ -97,6 +97,9 @@ pub struct Config {
     pub session_max_age: Duration,
     /// Audit rows older than this many days are pruned; 0 keeps them forever.
     pub audit_retention_days: u32,
+    /// Handled updates and sent calls older than this many days are pruned
+    /// (dead letters after twice as long); 0 keeps them forever.
+    pub retention_days: u32,
     /// Updates handled per user per minute; the rest are dropped.
     pub inbound_limit_per_min: u32,
     /// Outgoing messages per second overall (30; paid broadcasting up to 1000).
@@ -307,6 +310,7 @@ impl Config {
         let session_timeout = r.duration("SESSION_TIMEOUT", "3600");
         let session_max_age = r.duration("SESSION_MAX_AGE", "12h");
         let audit_retention_days = r.int_in("AUDIT_RETENTION_DAYS", 365, 0..=36_500);
+        let retention_days = r.int_in("RETENTION_DAYS", 7, 0..=36_500);
         let inbound_limit_per_min = r.int_in("INBOUND_LIMIT_PER_MIN", 30, 1..=10_000);
         let rate_global_per_sec = r.int_in("RATE_GLOBAL_PER_SEC", 30, 1..=1000);
         let rate_chat_per_sec = r.int_in("RATE_CHAT_PER_SEC", 1, 1..=100);
@@ -348,6 +352,7 @@ impl Config {
             session_timeout: session_timeout.expect("checked"),
             session_max_age: session_max_age.expect("checked"),
             audit_retention_days: audit_retention_days.expect("checked"),
+            retention_days: retention_days.expect("checked"),
             inbound_limit_per_min: inbound_limit_per_min.expect("checked"),
             rate_global_per_sec: rate_global_per_sec.expect("checked"),
             rate_chat_per_sec: rate_chat_per_sec.expect("checked"),

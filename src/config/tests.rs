@@ -46,6 +46,7 @@ fn a_minimal_configuration_gets_the_documented_defaults() {
     assert_eq!(config.session_timeout.as_secs(), 3600);
     assert_eq!(config.session_max_age.as_secs(), 12 * 3600);
     assert_eq!(config.audit_retention_days, 365);
+    assert_eq!(config.retention_days, 7);
     assert_eq!(config.inbound_limit_per_min, 30);
 }
 
@@ -107,6 +108,9 @@ fn each_invalid_variable_is_named() {
         ("SESSION_TIMEOUT", "soon"),
         ("SESSION_MAX_AGE", "1h,2h"),
         ("AUDIT_RETENTION_DAYS", "-1"),
+        ("RETENTION_DAYS", "-1"),
+        ("RETENTION_DAYS", "0.5"),
+        ("RETENTION_DAYS", "36501"),
         ("INBOUND_LIMIT_PER_MIN", "0"),
         ("LOG_LEVEL", "[[["),
         ("LOG_FORMAT", "xml"),

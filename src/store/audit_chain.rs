@@ -228,15 +228,22 @@ pub async fn verify(db: &Db) -> sqlx::Result<Verdict> {
     }
 }
 
-/// Deletes rows older than `before` (unix ms), anchoring the chain at the last
-/// one deleted so that verification still passes. Returns how many went.
-pub async fn prune(db: &Db, before: i64) -> sqlx::Result<u64> {
+/// Deletes rows older than `before` (unix ms), the oldest `batch` of them
+/// at most, anchoring the chain at the last one deleted so that
+/// verification still passes. Returns how many went: fewer than `batch`
+/// means none are left.
+pub async fn prune(db: &Db, before: i64, batch: i64) -> sqlx::Result<u64> {
     let mut tx = db.begin().await?;
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, hash FROM audit WHERE at < ? ORDER BY id DESC LIMIT 1")
-            .bind(before)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let last: Option<(i64, String)> = sqlx::query_as(
+        "SELECT id, hash FROM audit WHERE id = (SELECT max(id) FROM (
+             SELECT id FROM audit
+             WHERE id <= (SELECT id FROM audit WHERE at < ?1 ORDER BY id DESC LIMIT 1)
+             ORDER BY id LIMIT ?2))",
+    )
+    .bind(before)
+    .bind(batch)
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some((last_id, last_hash)) = last else {
         return Ok(0);
     };
@@ -365,11 +372,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_prune_takes_a_batch_at_a_time_and_the_chain_still_verifies() {
+        let (_dir, db) = log_with(5).await;
+        let later = now_ms() + 1;
+        assert_eq!(prune(&db, later, 2).await.unwrap(), 2);
+        assert_eq!(prune(&db, later, 2).await.unwrap(), 2);
+        assert_eq!(prune(&db, later, 2).await.unwrap(), 1);
+        assert_eq!(prune(&db, later, 2).await.unwrap(), 0);
+        append(&db, 1).await;
+        let verdict = verify(&db).await.unwrap();
+        assert_eq!((verdict.rows, verdict.starts_after), (1, Some(5)));
+        assert_eq!(verdict.problem, None);
+    }
+
+    #[tokio::test]
     async fn a_prune_anchors_the_chain_so_it_still_verifies() {
         let (_dir, db) = log_with(4).await;
         run(&db, "UPDATE audit SET at = 0 WHERE id <= 2").await;
         // The rewritten times broke rows 1 and 2; pruning them removes the break.
-        assert_eq!(prune(&db, 1).await.unwrap(), 2);
+        assert_eq!(prune(&db, 1, 10).await.unwrap(), 2);
         append(&db, 2).await;
         let verdict = verify(&db).await.unwrap();
         assert_eq!(

@@ -3,10 +3,12 @@
 pub mod audit;
 pub mod audit_chain;
 pub mod fault;
+pub mod flood_drops;
 pub mod inbox;
 pub mod lock;
 pub mod lockouts;
 pub mod outbox;
+pub mod retention;
 pub mod schema;
 pub mod sessions;
 pub mod users;

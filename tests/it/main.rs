@@ -20,6 +20,7 @@ mod poll;
 mod real_updates;
 mod restart;
 mod restore;
+mod retention;
 mod security;
 mod sessions;
 mod standin;

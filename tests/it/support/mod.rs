@@ -136,6 +136,15 @@ impl TestApp {
         self.running().reload_certificate().await
     }
 
+    /// Runs a round of the minute's housekeeping now, instead of waiting
+    /// for the timer.
+    pub async fn housekeeping_now(&self) {
+        self.running()
+            .housekeeping_now()
+            .await
+            .expect("housekeeping runs");
+    }
+
     /// Stops the server the way SIGTERM does.
     pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {
