@@ -135,6 +135,30 @@ fn pongs(standin: &StandIn) -> BTreeMap<i64, u32> {
     counts
 }
 
+/// GET /metrics of the served process (its address is in the start line).
+async fn metrics(http: &Client, served: &Served) -> String {
+    let logs = served.logs_now();
+    let addr = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "telegate is listening")
+        .and_then(|l| l["fields"]["metrics_addr"].as_str().map(str::to_owned))
+        .expect("the start line names the metrics address");
+    http.get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .expect("/metrics answers")
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of the sample `line` (name and labels) in a /metrics text.
+fn sample(text: &str, line: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(line)?.strip_prefix(' ')?.parse().ok())
+}
+
 fn start(standin: &StandIn, disk: &Disk, extra: &[(&str, &str)]) -> Served {
     let allowed = allowed();
     let mut vars = vec![
@@ -171,6 +195,12 @@ async fn a_full_disk_answers_503_says_so_and_recovers_by_itself_with_nothing_los
             .unwrap_or_default()
             .contains("full"),
         "{body}"
+    );
+    let scraped = metrics(&http, &served).await;
+    assert_eq!(sample(&scraped, "telegate_database_writable"), Some(0.0));
+    assert!(
+        sample(&scraped, "telegate_storage_errors_total{kind=\"full\"}") >= Some(1.0),
+        "{scraped}"
     );
     let (wal, cpu, lines, since) = (
         disk.wal_size(),
@@ -222,6 +252,69 @@ async fn a_full_disk_answers_503_says_so_and_recovers_by_itself_with_nothing_los
         pongs(&standin)
     );
     assert!(wait_logged(&served, "the database can be written again"));
+    let scraped = metrics(&http, &served).await;
+    assert_eq!(sample(&scraped, "telegate_database_writable"), Some(1.0));
     stop(&mut served);
     assert_eq!(pongs(&standin), acked, "nothing was sent twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_exits_with_an_error_once_the_disk_stays_full_past_storage_fault_exit_after() {
+    let Some(disk) = Disk::mount() else { return };
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    let mut served = start(&standin, &disk, &[("STORAGE_FAULT_EXIT_AFTER", "2s")]);
+    let http = Client::new();
+    disk.fill_but(ROOM);
+    load_until_full(&http, &served.addr.clone(), &mut 0).await;
+    let exited = {
+        let child = &mut served.child;
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if started.elapsed() > DEADLINE {
+                break None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    let status = exited.expect("serve exited by itself");
+    assert!(!status.success(), "{status}");
+    let logs = served.finished_logs();
+    assert!(
+        logs.contains("could not be written for STORAGE_FAULT_EXIT_AFTER; exiting so that systemd restarts telegate"),
+        "{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_while_the_disk_is_full_and_restarted_after_room_is_made_it_loses_nothing() {
+    let Some(disk) = Disk::mount() else { return };
+    let standin = StandIn::start(TOKEN, BOT_USERNAME).await.unwrap();
+    let mut served = start(&standin, &disk, &[]);
+    let http = Client::new();
+    disk.fill_but(ROOM);
+    let mut next_id = 0;
+    let acked = load_until_full(&http, &served.addr.clone(), &mut next_id).await;
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    disk.make_room();
+
+    let mut served = start(&standin, &disk, &[]);
+    let everything = standin
+        .wait_for(2 * DEADLINE, |_| {
+            let got = pongs(&standin);
+            acked
+                .iter()
+                .all(|(chat, n)| got.get(chat) >= Some(n))
+                .then_some(())
+        })
+        .await;
+    stop(&mut served);
+    assert!(
+        everything.is_some(),
+        "every acknowledged update answered: {:?} for {acked:?}",
+        pongs(&standin)
+    );
 }
