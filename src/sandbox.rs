@@ -114,8 +114,7 @@ pub async fn run(database: Option<PathBuf>) -> anyhow::Result<()> {
 
 /// Continues after the updates of an earlier session kept in `--database`.
 async fn first_update_id(running: &Running) -> i64 {
-    sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(update_id) FROM inbox")
-        .fetch_one(running.db())
+    crate::store::inbox::last_update_id(running.db())
         .await
         .ok()
         .flatten()

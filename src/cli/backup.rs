@@ -36,7 +36,7 @@ pub async fn run(path: &Path) -> anyhow::Result<()> {
         }
         return Err(e).with_context(|| format!("cannot create the backup {}", path.display()));
     }
-    let copied = sqlx::query("VACUUM INTO ?").bind(target).execute(&db).await;
+    let copied = crate::store::copy_into(&db, target).await;
     db.close().await;
     if let Err(e) = copied {
         let _ = std::fs::remove_file(path);

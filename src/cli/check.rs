@@ -191,12 +191,9 @@ async fn database(path: &Path) -> Verdict {
     }
     let writable = async {
         let db = store::open(path).await?;
-        // Takes the write lock (and gives it back) without changing anything.
-        let mut conn = db.acquire().await?;
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        sqlx::query("ROLLBACK").execute(&mut *conn).await?;
-        drop(conn);
+        let locked = store::try_write_lock(&db).await;
         db.close().await;
+        locked?;
         anyhow::Ok(())
     };
     match writable.await {

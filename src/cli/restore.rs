@@ -210,11 +210,15 @@ async fn set_aside(target: &Path) -> anyhow::Result<Option<PathBuf>> {
         return Ok(None);
     }
     let db = store::open(target).await?;
-    let folded = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&db)
-        .await;
+    let folded = store::scrub_db(&db).await;
     db.close().await;
-    folded.with_context(|| format!("cannot checkpoint {}", target.display()))?;
+    let folded = folded.with_context(|| format!("cannot checkpoint {}", target.display()))?;
+    if !folded {
+        anyhow::bail!(
+            "cannot fold the WAL of {} into it: another process is reading the database (a backup?); try again when it is done",
+            target.display()
+        );
+    }
     let stamp = utc(store::now_ms()).replace([' ', ':'], "-");
     let aside = store::beside(target, &format!(".before-restore-{stamp}"));
     std::fs::rename(target, &aside)

@@ -183,6 +183,13 @@ pub async fn status(db: &Db, update_id: i64) -> sqlx::Result<Option<String>> {
         .await
 }
 
+/// The highest update_id stored, if any.
+pub async fn last_update_id(db: &Db) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT MAX(update_id) FROM inbox")
+        .fetch_one(db)
+        .await
+}
+
 /// How many updates wait to be handled.
 pub async fn count_pending(db: &Db) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE status = 'pending'")

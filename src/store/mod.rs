@@ -140,6 +140,27 @@ pub async fn scrub_db(db: &Db) -> sqlx::Result<bool> {
     scrub(&mut conn).await
 }
 
+/// Writes a consistent copy of the database to `target` (a new file) in one
+/// read transaction: it works while serve writes.
+pub async fn copy_into(db: &Db, target: &str) -> sqlx::Result<()> {
+    sqlx::query("VACUUM INTO ?")
+        .bind(target)
+        .execute(db)
+        .await
+        .map(|_| ())
+}
+
+/// Takes the write lock and gives it back without changing anything:
+/// whether the database takes writes now.
+pub async fn try_write_lock(db: &Db) -> sqlx::Result<()> {
+    let mut conn = db.acquire().await?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+    sqlx::query("ROLLBACK")
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
 /// A file beside the database: `telegate.db` + `.lock` → `telegate.db.lock`.
 pub fn beside(db_path: &Path, suffix: &str) -> PathBuf {
     let mut name = db_path.as_os_str().to_owned();
