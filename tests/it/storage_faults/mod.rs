@@ -8,6 +8,7 @@
 mod busy;
 mod io_error;
 mod moved_directory;
+mod read_only;
 
 use std::{collections::BTreeMap, path::Path, process::Command, time::Instant};
 
@@ -84,6 +85,13 @@ impl Run {
             assert_eq!(self.ping(chat).await, 200);
         }
         self.all_answered().await;
+        // And recorded as answered: nothing is in flight when the fault comes.
+        let addr = self.served.addr.clone();
+        let settled = crate::support::eventually(|| async {
+            let (_, body) = health(&self.http, &addr).await;
+            (body["pending_updates"] == 0 && body["pending_outbound"] == 0).then_some(())
+        });
+        assert!(settled.await.is_some(), "the work was recorded as done");
     }
 
     /// Sends /ping until one is refused, as updates keep coming while the
@@ -126,6 +134,16 @@ impl Run {
     /// Once fixed: the very next update is taken, /health is 200 again, every
     /// acknowledged update is answered once, and serve says it recovered.
     async fn recovers(mut self) {
+        self.back().await;
+        assert!(wait_logged(
+            &self.served,
+            "the database can be written again"
+        ));
+        self.done();
+    }
+
+    /// The next update is taken, /health is 200, everything is answered.
+    async fn back(&mut self) {
         assert_eq!(self.ping(CHATS.start).await, 200, "taken once fixed");
         let addr = self.served.addr.clone();
         let healthy = crate::support::eventually(|| async {
@@ -133,10 +151,10 @@ impl Run {
         });
         assert!(healthy.await.is_some(), "/health is 200 again");
         self.all_answered().await;
-        assert!(wait_logged(
-            &self.served,
-            "the database can be written again"
-        ));
+    }
+
+    /// Stops serve: each acknowledged update was answered exactly once.
+    fn done(mut self) {
         stop(&mut self.served);
         assert_eq!(pongs(&self.standin), self.acked, "nothing was sent twice");
     }
