@@ -6,14 +6,14 @@
 use std::{collections::BTreeMap, path::Path, time::Instant};
 
 use frankenstein::reqwest::Client;
+use serde_json::Value;
 use telegate::standin::StandIn;
 
 use crate::{
     binary::{Served, serve, stop, wait_logged},
     support::{
-        BOT_USERNAME, DEADLINE, TOKEN, eventually,
-        served::{health, pongs, post},
-        tmpfs::Tmpfs,
+        BOT_USERNAME, DEADLINE, SECRET, TELEGRAM_IP, TOKEN, eventually, tmpfs::Tmpfs,
+        updates::private_text,
     },
 };
 
@@ -58,6 +58,29 @@ fn allowed() -> String {
     CHATS.map(|c| c.to_string()).collect::<Vec<_>>().join(",")
 }
 
+async fn post(http: &Client, addr: &str, update_id: i64, chat: i64) -> u16 {
+    http.post(format!("http://{addr}/telegram/webhook"))
+        .header("x-telegram-bot-api-secret-token", SECRET)
+        .header("x-forwarded-for", TELEGRAM_IP)
+        .body(private_text(update_id, chat, "/ping").to_string())
+        .send()
+        .await
+        .expect("telegate serve answers")
+        .status()
+        .as_u16()
+}
+
+async fn health(http: &Client, addr: &str) -> (u16, Value) {
+    let response = http
+        .get(format!("http://{addr}/health"))
+        .send()
+        .await
+        .expect("/health answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
 /// Sends /ping from every chat, round after round, until the webhook has
 /// refused 50 in a row; returns the update ids it acknowledged, by chat.
 async fn load_until_full(http: &Client, addr: &str, next_id: &mut i64) -> BTreeMap<i64, u32> {
@@ -97,6 +120,19 @@ fn cpu_ticks(pid: u32) -> u64 {
         .split_whitespace()
         .collect();
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Replies each chat got, by chat.
+fn pongs(standin: &StandIn) -> BTreeMap<i64, u32> {
+    let mut counts = BTreeMap::new();
+    for call in standin.calls() {
+        if call.method == "sendMessage" && call.status == 200 {
+            *counts
+                .entry(call.params["chat_id"].as_i64().unwrap())
+                .or_insert(0) += 1;
+        }
+    }
+    counts
 }
 
 fn start(standin: &StandIn, disk: &Disk, extra: &[(&str, &str)]) -> Served {
