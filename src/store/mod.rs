@@ -43,13 +43,22 @@ pub type Db = SqlitePool;
 pub async fn open(path: &Path) -> anyhow::Result<Db> {
     let options = SqliteConnectOptions::from_str("sqlite:")?
         .filename(path)
-        .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true)
         // Freed space is zeroed, so a handled payload leaves no trace in the file.
         .pragma("secure_delete", "on");
+    // Only this first connection may create the file. A connection the
+    // pool opens later (replacing one closed after a fault) must fail while
+    // the file is gone, not create an empty database in its place that would
+    // then answer "ok".
+    let created = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(
+        &options.clone().create_if_missing(true),
+    )
+    .await
+    .with_context(|| format!("cannot open the database {}", path.display()))?;
+    sqlx::Connection::close(created).await?;
     // One connection: SQLite writes one transaction at a time anyway, and
     // with several connections a writer that finds the database locked
     // sleeps in the busy handler instead of queueing. The pool's queue is
@@ -69,38 +78,65 @@ pub async fn open(path: &Path) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-/// Whether a connection going back to the pool is clean: no transaction
-/// left open. After a failed COMMIT (SQLITE_FULL, say) SQLite keeps the
-/// transaction open; a connection reused in that state would do every later
-/// write inside a transaction that never commits. So a connection whose
-/// state is in doubt is closed, and the pool opens a new one.
+/// Whether a connection going back to the pool is fit for the next write:
+/// no transaction left open, and its file still where DATABASE_URL says.
+///
+/// After a failed COMMIT (SQLITE_FULL, say) SQLite keeps the transaction
+/// open; a connection reused in that state would do every later write
+/// inside a transaction that never commits. And in WAL mode SQLite goes on
+/// writing to a file whose directory was moved away, where nothing else
+/// finds it. Either way the connection is closed, and the pool opens a new
+/// one (which fails, and so stops the writes, while the file is missing).
 async fn fit_for_reuse(conn: &mut sqlx::SqliteConnection) -> bool {
     use sqlx::Connection as _;
     // Taking the handle waits for what is queued on the connection first
     // (the rollback of a transaction dropped uncommitted).
-    let open_in_sqlite = match conn.lock_handle().await {
+    let (open_in_sqlite, moved) = match conn.lock_handle().await {
         Ok(mut handle) => {
+            let db = handle.as_raw_handle().as_ptr();
+            let mut moved: std::ffi::c_int = 0;
             // SAFETY: the handle is locked, so no other thread uses the
-            // sqlite3 pointer while this reads its autocommit flag.
-            let autocommit =
-                unsafe { libsqlite3_sys::sqlite3_get_autocommit(handle.as_raw_handle().as_ptr()) };
-            autocommit == 0
+            // sqlite3 pointer while this reads its autocommit flag and asks
+            // the main file whether it moved (one stat of its path).
+            unsafe {
+                let asked = libsqlite3_sys::sqlite3_file_control(
+                    db,
+                    c"main".as_ptr(),
+                    libsqlite3_sys::SQLITE_FCNTL_HAS_MOVED,
+                    (&raw mut moved).cast(),
+                );
+                (
+                    libsqlite3_sys::sqlite3_get_autocommit(db) == 0,
+                    asked != libsqlite3_sys::SQLITE_OK || moved != 0,
+                )
+            }
         }
-        Err(_) => true,
+        Err(_) => (true, false),
     };
-    let fit = !open_in_sqlite && !conn.is_in_transaction();
-    if !fit {
-        // Once a minute at most: while the disk is full, every failed try does it.
-        static LAST_WARNED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-        let now = now_ms();
-        if now - LAST_WARNED.load(std::sync::atomic::Ordering::Relaxed) >= 60_000 {
-            LAST_WARNED.store(now, std::sync::atomic::Ordering::Relaxed);
-            tracing::warn!(
-                "a database connection was left inside a transaction; closing it and opening a new one"
-            );
-        }
+    if open_in_sqlite || conn.is_in_transaction() {
+        warn_replaced(
+            "a database connection was left inside a transaction; closing it and opening a new one",
+        );
+        return false;
     }
-    fit
+    if moved {
+        warn_replaced(
+            "the database file is no longer where DATABASE_URL says (moved or deleted); writes stop until it is back",
+        );
+        return false;
+    }
+    true
+}
+
+/// Logs why a connection was replaced, once a minute at most: while the
+/// disk is full, every failed try replaces one.
+fn warn_replaced(why: &'static str) {
+    static LAST_WARNED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let now = now_ms();
+    if now - LAST_WARNED.load(std::sync::atomic::Ordering::Relaxed) >= 60_000 {
+        LAST_WARNED.store(now, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!("{why}");
+    }
 }
 
 /// A read-only pool on the same file, for the worker's reads: under WAL they

@@ -197,7 +197,18 @@ impl Served {
 }
 
 pub fn serve(standin: &StandIn, dir: &std::path::Path, extra: &[(&str, &str)]) -> Served {
-    start_server("serve", standin, dir, extra)
+    start_server("serve", standin, dir, extra, |_| {})
+}
+
+/// [`serve`], with `prepare` applied to the command before it is spawned
+/// (a resource limit for the child, say).
+pub fn serve_prepared(
+    standin: &StandIn,
+    dir: &std::path::Path,
+    extra: &[(&str, &str)],
+    prepare: impl FnOnce(&mut Command),
+) -> Served {
+    start_server("serve", standin, dir, extra, prepare)
 }
 
 /// `telegate serve` or `telegate poll`; `addr` is where it listens (serve)
@@ -207,6 +218,7 @@ fn start_server(
     standin: &StandIn,
     dir: &std::path::Path,
     extra: &[(&str, &str)],
+    prepare: impl FnOnce(&mut Command),
 ) -> Served {
     let (mut telegate, _empty) = telegate();
     telegate
@@ -229,6 +241,7 @@ fn start_server(
     for (k, v) in extra {
         telegate.env(k, v);
     }
+    prepare(&mut telegate);
     let mut child = telegate.spawn().unwrap();
     let logs = std::sync::Arc::new((
         std::sync::Mutex::new(String::new()),
@@ -521,6 +534,7 @@ async fn poll_needs_no_webhook_settings_and_says_it_deleted_the_webhook() {
         &standin,
         dir.path(),
         &[("WEBHOOK_URL", ""), ("WEBHOOK_SECRET", "")],
+        |_| {},
     );
     let texts = standin.wait_for_texts(1, DEADLINE).await;
     let logs = stop(&mut polling);

@@ -25,5 +25,6 @@ mod security;
 mod sessions;
 mod standin;
 mod startup;
+mod storage_faults;
 mod support;
 mod tls;

@@ -2,6 +2,7 @@
 //! Telegram stand-in as its Bot API.
 
 pub mod certs;
+pub mod served;
 pub mod tmpfs;
 pub mod updates;
 
