@@ -362,7 +362,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         }
     }
 
-    /// An optional passcode: at least 8 characters when set.
+    /// An optional passcode: at least [`MIN_PASSCODE`] characters when set.
     pub fn passcode(&mut self, name: &'static str) -> Option<Option<Secret>> {
         match self.get(name) {
             None => Some(None),
