@@ -12,6 +12,35 @@ use toml::{
 
 use super::{CommandsFile, Kind, command, lines::Lines, raw::RawCommand};
 
+/// The keys of a `[[command]]` (those of `raw::RawCommand`).
+const COMMAND_KEYS: [&str; 13] = [
+    "name",
+    "description",
+    "program",
+    "args",
+    "params",
+    "timeout",
+    "sensitive",
+    "confirm",
+    "allow",
+    "workdir",
+    "env",
+    "stdin",
+    "secret_args",
+];
+
+/// The keys of a parameter (those of `raw::RawParam`).
+const PARAM_KEYS: [&str; 8] = [
+    "name",
+    "type",
+    "pattern",
+    "choices",
+    "min",
+    "max",
+    "default",
+    "allow_dash",
+];
+
 /// One problem in the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -125,6 +154,7 @@ impl<'a> Checker<'a> {
         let mut commands = Vec::new();
         for item in items.iter().cloned() {
             let span = item.span();
+            let item = Spanned::new(span.clone(), self.without_unknown_keys(item.into_inner()));
             let Some(raw) = self.read::<RawCommand>(item) else {
                 continue;
             };
@@ -135,6 +165,46 @@ impl<'a> Checker<'a> {
             }
         }
         commands
+    }
+
+    /// `command` without the keys it should not have, each one a problem:
+    /// serde would stop at the first, hiding the command's other problems.
+    fn without_unknown_keys<'i>(&mut self, mut command: DeValue<'i>) -> DeValue<'i> {
+        let DeValue::Table(table) = &mut command else {
+            return command;
+        };
+        self.strip(table, &COMMAND_KEYS, "a [[command]]");
+        for (key, value) in table.iter_mut() {
+            let DeValue::Array(params) = value.get_mut() else {
+                continue;
+            };
+            if key.get_ref() != "params" {
+                continue;
+            }
+            for param in params.iter_mut() {
+                if let DeValue::Table(param) = param.get_mut() {
+                    self.strip(param, &PARAM_KEYS, "a parameter");
+                }
+            }
+        }
+        command
+    }
+
+    fn strip(&mut self, table: &mut DeTable<'_>, known: &[&str], what: &str) {
+        for (key, value) in std::mem::replace(table, DeTable::new()) {
+            if known.contains(&key.get_ref().as_ref()) {
+                table.insert(key, value);
+                continue;
+            }
+            self.problem(
+                key.span(),
+                format!(
+                    "unknown key `{}` in {what} (its keys: {})",
+                    key.get_ref(),
+                    known.join(", ")
+                ),
+            );
+        }
     }
 
     /// Drops the second command of a name, with a problem naming the first.

@@ -75,13 +75,46 @@ fn unknown_keys_are_named_with_their_line() {
     one_problem(
         &command("\nprogramme = \"/bin/tool\"\n"),
         6,
-        "unknown field `programme`",
+        "unknown key `programme` in a [[command]]",
     );
     one_problem(
         &command("args = [\"{a}\"]\nparams = [\n  { name = \"a\", kind = \"int\" },\n]\n"),
         7,
-        "unknown field `kind`",
+        "unknown key `kind` in a parameter",
     );
+}
+
+#[test]
+fn every_key_of_a_command_and_of_a_parameter_is_read() {
+    let file = check(&command(
+        "args = [\"-n\", \"{n}\", \"{p}\", \"--\", \"{c}\"]\n\
+         params = [\n\
+           { name = \"n\", type = \"int\", min = 1, max = 9 },\n\
+           { name = \"p\", type = \"pattern\", pattern = \"[a-z]+\", allow_dash = false },\n\
+           { name = \"c\", choices = [\"a\", \"b\"], default = \"a\" },\n\
+           { name = \"q\", type = \"text\", default = \"hi\", allow_dash = true },\n\
+         ]\n\
+         timeout = \"2m\"\nsensitive = true\nconfirm = true\nallow = [\"user\"]\n\
+         workdir = \"/work\"\nenv = { A = \"1\" }\nstdin = \"{q}\"\nsecret_args = true\n",
+    ))
+    .unwrap();
+    let run = &file.commands[0];
+    assert!(run.sensitive && run.confirm && run.secret_args);
+    assert_eq!(run.stdin, Some(3));
+    assert_eq!(run.workdir.as_deref(), Some(Path::new("/work")));
+    assert_eq!(run.allow, Allow::Only(vec![Grant::Role(Role::User)]));
+    assert!(run.params[3].allow_dash);
+    assert_eq!(run.to_string(), "/run N P [C] [Q]");
+}
+
+#[test]
+fn unknown_keys_do_not_hide_the_other_problems_of_their_command() {
+    let found = problems(&command(
+        "bogus = 1
+timeout = \"soon\"\nparams = [{ name = \"a\", x = 1 }]\n",
+    ));
+    let lines: Vec<usize> = found.iter().map(|(l, _)| l).copied().collect();
+    assert_eq!(lines, [5, 6, 7, 7], "{found:?}");
 }
 
 #[test]
