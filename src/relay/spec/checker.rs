@@ -107,7 +107,7 @@ impl<'a> Checker<'a> {
             Ok(table) => table,
             Err(e) => {
                 let span = e.span().unwrap_or(0..0);
-                self.problem(span, format!("is not valid TOML: {}", e.message()));
+                self.problem(span, format!("invalid TOML: {}", e.message()));
                 return Err(self.finish());
             }
         };

@@ -66,7 +66,7 @@ fn a_good_command_is_read_with_its_defaults() {
 
 #[test]
 fn text_that_is_not_toml_is_named_with_its_line() {
-    one_problem("\n\nname = [\n", 3, "is not valid TOML");
+    one_problem("\n\nname = [\n", 3, "invalid TOML: ");
 }
 
 #[test]
