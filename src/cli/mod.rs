@@ -5,6 +5,7 @@
 mod audit;
 mod backup;
 mod check;
+mod commands;
 mod notify;
 mod outbox;
 mod owner_id;
@@ -106,6 +107,13 @@ pub enum Command {
     /// mode and owner, the database, and the token (getMe) when the Bot API
     /// can be reached. Exits 1 when a check fails.
     Check,
+    /// The relay's commands file (COMMANDS_FILE): `commands check`.
+    ///
+    /// serve does not run relay commands yet.
+    Commands {
+        #[command(subcommand)]
+        action: commands::Action,
+    },
     /// The webhook as Telegram has it: info, set, delete.
     Webhook {
         #[command(subcommand)]
@@ -151,7 +159,12 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match cli.command.unwrap_or(Command::Serve) {
+    let command = match cli.command.unwrap_or(Command::Serve) {
+        // Its own exit codes: 1 for a bad file, 2 for none to check.
+        Command::Commands { action } => return commands::run(action),
+        command => command,
+    };
+    let result = match command {
         Command::Serve => runtime.block_on(serve(Intake::Webhook)),
         Command::Poll => runtime.block_on(serve(Intake::Polling)),
         Command::Sandbox { database } => runtime.block_on(sandbox::run(database)),
@@ -171,6 +184,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Backup { path } => runtime.block_on(backup::run(&path)),
         Command::Restore { backup, yes } => runtime.block_on(restore::run(&backup, yes)),
         Command::Check => runtime.block_on(check::run()),
+        Command::Commands { .. } => unreachable!("handled above"),
         Command::Webhook { action } => runtime.block_on(webhook::run(action)),
         Command::Notify(notification) => runtime.block_on(notify::run(notification)),
         Command::Outbox {

@@ -117,6 +117,9 @@ pub struct Config {
     pub send_retry_backoff: Vec<Duration>,
     pub log_level: String,
     pub log_format: LogFormat,
+    /// The relay's commands file (COMMANDS_FILE), checked by `telegate
+    /// commands check`; serve does not run relay commands yet.
+    pub commands_file: Option<PathBuf>,
     /// Where each secret that is set came from, in the order of
     /// `secret_source::SECRETS` (for `telegate check`).
     pub secret_sources: Vec<(&'static str, SecretSource)>,
@@ -181,6 +184,15 @@ impl Config {
         let vars = Variables::load()?;
         let mut r = Reader::new(|name: &str| vars.get(name));
         let path = r.sqlite_path("DATABASE_URL", DEFAULT_DATABASE_URL);
+        r.finish()?;
+        Ok(path.expect("checked"))
+    }
+
+    /// Only COMMANDS_FILE, for `telegate commands check`; `None` when unset.
+    pub fn commands_file_from_env() -> Result<Option<PathBuf>, ConfigError> {
+        let vars = Variables::load()?;
+        let mut r = Reader::new(|name: &str| vars.get(name));
+        let path = r.file_path("COMMANDS_FILE");
         r.finish()?;
         Ok(path.expect("checked"))
     }
@@ -320,6 +332,7 @@ impl Config {
         let send_retry_backoff = r.durations("SEND_RETRY_BACKOFF", "1s,4s,16s,60s");
         let log_level = r.log_level("LOG_LEVEL", "info");
         let log_format = r.log_format("LOG_FORMAT");
+        let commands_file = r.file_path("COMMANDS_FILE");
         r.finish()?;
         // finish() returned Ok, so every field above is Some.
         let (webhook_url, webhook_path) = webhook.expect("checked");
@@ -362,6 +375,7 @@ impl Config {
             send_retry_backoff: send_retry_backoff.expect("checked"),
             log_level: log_level.expect("checked"),
             log_format: log_format.expect("checked"),
+            commands_file: commands_file.expect("checked"),
             secret_sources: secrets.sources.clone(),
         })
     }

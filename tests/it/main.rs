@@ -4,6 +4,7 @@
 mod audit;
 mod binary;
 mod cli;
+mod commands_check;
 mod deploy;
 mod disk_space;
 mod dispatch;

@@ -1,0 +1,15 @@
+//! The command relay (issue 11): the operator's own commands, run from the
+//! chat. Built in parts; so far:
+//!
+//! - [`spec`]: the commands file (COMMANDS_FILE), read and checked with every
+//!   problem named by its line (`telegate commands check`);
+//! - [`args`]: a command's argv, built from the text after `/name`, every
+//!   value checked and never passed through a shell;
+//! - [`placeholder`]: the `{name}` placeholders both of them read.
+//!
+//! Nothing here is wired into serve, the bot or the dispatcher yet: serve
+//! does not run relay commands.
+
+pub mod args;
+pub mod placeholder;
+pub mod spec;
