@@ -159,6 +159,27 @@ impl Run {
         assert_eq!(pongs(&self.standin), self.acked, "nothing was sent twice");
     }
 
+    /// Every acknowledged update answered at least once: after a fault that
+    /// drops writes not yet on disk, as a power cut does (see `read_only`).
+    async fn all_answered_at_least_once(&self) {
+        let answered = self
+            .standin
+            .wait_for(2 * DEADLINE, |_| {
+                let got = pongs(&self.standin);
+                self.acked
+                    .iter()
+                    .all(|(chat, n)| got.get(chat) >= Some(n))
+                    .then_some(())
+            })
+            .await;
+        assert!(
+            answered.is_some(),
+            "every acknowledged update answered: {:?} for {:?}",
+            pongs(&self.standin),
+            self.acked
+        );
+    }
+
     async fn all_answered(&self) {
         let all_sent = self
             .standin
