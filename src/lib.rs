@@ -18,6 +18,7 @@ pub mod http;
 pub mod ingest;
 pub mod logging;
 pub mod metrics;
+pub mod relay;
 pub mod sandbox;
 pub mod scrub;
 pub mod standin;
