@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use telegate::relay::{
+    exit::Exit,
     output::Stream,
-    runner::{Exit, RunSpec, run},
+    runner::{RunSpec, run},
 };
 use tokio_util::sync::CancellationToken;
 

@@ -1,5 +1,10 @@
 //! A run's captured output: stdout and stderr in the order they arrived,
 //! capped in size, and the live tail shown while the program runs.
+//!
+//! The two streams are separate pipes read at once, so "arrived" means
+//! "was read": writes apart in time (a line, a pause, an error) keep their
+//! order; what a program writes to both in the same instant may be read
+//! either way round.
 
 use std::collections::VecDeque;
 

@@ -6,34 +6,31 @@
 //! is inherited. When the program exits, anything it left running in its
 //! group is ended too: a run leaves nothing behind.
 
-use std::{fmt, io, path::PathBuf, process::ExitStatus, time::Duration};
+use std::{fmt, io, path::PathBuf, time::Duration};
 
 use rustix::process::{PidfdFlags, pidfd_open};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt, unix::AsyncFd},
-    process::{Child, ChildStderr, ChildStdout, Command},
+    io::{AsyncWriteExt, unix::AsyncFd},
+    process::{Child, Command},
     sync::watch,
     task::JoinHandle,
-    time::{Instant, MissedTickBehavior, interval, sleep_until, timeout},
+    time::{Instant, sleep_until, timeout},
 };
 use tokio_util::sync::CancellationToken;
 
 use super::{
+    capture::{Progress, collect},
+    exit::Exit,
     group,
-    output::{Output, Stream, Tail},
+    output::Output,
     spawn,
 };
 
 /// The default time a program gets after SIGTERM before SIGKILL.
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(5);
-/// How many bytes of the latest output [`Progress::tail`] holds.
-pub const TAIL_BYTES: usize = 3000;
-/// How often [`Progress`] is refreshed while the program runs.
-pub const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 /// How long output is still read once the group is gone: only a process that
 /// left the group (its own setsid) can keep the pipes open longer.
 const DRAIN_LIMIT: Duration = Duration::from_secs(2);
-const READ_BUFFER: usize = 8192;
 
 /// What to run and how. The environment is the child's whole environment.
 #[derive(Clone)]
@@ -119,64 +116,6 @@ pub enum RunError {
     },
 }
 
-/// How the program ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// It exited with this status code.
-    Code(i32),
-    /// It was ended by this signal.
-    Signal(i32),
-    /// Its status could not be read (something else reaped it).
-    Unknown,
-}
-
-impl Exit {
-    fn from_status(status: io::Result<ExitStatus>) -> Self {
-        use std::os::unix::process::ExitStatusExt;
-        match status {
-            Ok(status) => match (status.code(), status.signal()) {
-                (Some(code), _) => Self::Code(code),
-                (None, Some(signal)) => Self::Signal(signal),
-                (None, None) => Self::Unknown,
-            },
-            Err(_) => Self::Unknown,
-        }
-    }
-}
-
-impl fmt::Display for Exit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Code(code) => write!(f, "exit code {code}"),
-            Self::Signal(signal) => match signal_name(*signal) {
-                Some(name) => write!(f, "killed by {name}"),
-                None => write!(f, "killed by signal {signal}"),
-            },
-            Self::Unknown => f.write_str("exit status unknown"),
-        }
-    }
-}
-
-fn signal_name(signal: i32) -> Option<&'static str> {
-    Some(match signal {
-        1 => "SIGHUP",
-        2 => "SIGINT",
-        3 => "SIGQUIT",
-        4 => "SIGILL",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL",
-        10 => "SIGUSR1",
-        11 => "SIGSEGV",
-        12 => "SIGUSR2",
-        13 => "SIGPIPE",
-        14 => "SIGALRM",
-        15 => "SIGTERM",
-        _ => return None,
-    })
-}
-
 /// What a run came to.
 #[derive(Debug)]
 pub struct RunOutcome {
@@ -193,17 +132,6 @@ pub struct RunOutcome {
     pub group_survived: bool,
     /// stdout and stderr as they arrived, up to the cap.
     pub output: Output,
-}
-
-/// A live view of a run, refreshed every [`PROGRESS_EVERY`].
-#[derive(Clone, Debug, Default)]
-pub struct Progress {
-    /// Time since the start.
-    pub elapsed: Duration,
-    /// The last [`TAIL_BYTES`] of both streams as text, also past the cap.
-    pub tail: String,
-    /// Bytes written so far, kept or not.
-    pub bytes: u64,
 }
 
 /// Runs `spec` to its end: see [`start`] and [`Started::finish`].
@@ -377,78 +305,4 @@ fn leader_exit(pid: i32) -> io::Result<AsyncFd<std::os::fd::OwnedFd>> {
     // SAFETY: the AsyncFd takes ownership of the OwnedFd, so the descriptor
     // stays open and the same until the AsyncFd is dropped.
     Ok(unsafe { AsyncFd::register(pidfd)? })
-}
-
-enum Event {
-    Read(Stream, usize),
-    Closed(Stream),
-    Tick,
-    Stop,
-}
-
-/// Reads both pipes until both close (or `stop`), in arrival order.
-async fn collect(
-    mut stdout: ChildStdout,
-    mut stderr: ChildStderr,
-    mut output: Output,
-    started: Instant,
-    progress: watch::Sender<Progress>,
-    stop: CancellationToken,
-) -> Output {
-    let mut tail = Tail::new(TAIL_BYTES);
-    let mut out_buf = vec![0u8; READ_BUFFER];
-    let mut err_buf = vec![0u8; READ_BUFFER];
-    let (mut out_open, mut err_open) = (true, true);
-    let mut dirty = false;
-    let mut tick = interval(PROGRESS_EVERY);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    while out_open || err_open {
-        let event = tokio::select! {
-            read = stdout.read(&mut out_buf), if out_open => match read {
-                Ok(n) if n > 0 => Event::Read(Stream::Stdout, n),
-                _ => Event::Closed(Stream::Stdout),
-            },
-            read = stderr.read(&mut err_buf), if err_open => match read {
-                Ok(n) if n > 0 => Event::Read(Stream::Stderr, n),
-                _ => Event::Closed(Stream::Stderr),
-            },
-            _ = tick.tick() => Event::Tick,
-            _ = stop.cancelled() => Event::Stop,
-        };
-        match event {
-            Event::Read(stream, n) => {
-                let bytes = match stream {
-                    Stream::Stdout => &out_buf[..n],
-                    Stream::Stderr => &err_buf[..n],
-                };
-                output.push(stream, bytes);
-                tail.push(bytes);
-                dirty = true;
-            }
-            Event::Closed(Stream::Stdout) => out_open = false,
-            Event::Closed(Stream::Stderr) => err_open = false,
-            Event::Tick => publish(&progress, started, &output, &tail, &mut dirty),
-            Event::Stop => break,
-        }
-    }
-    publish(&progress, started, &output, &tail, &mut dirty);
-    output
-}
-
-/// Refreshes the live view; the tail is rebuilt only when output arrived.
-fn publish(
-    progress: &watch::Sender<Progress>,
-    started: Instant,
-    output: &Output,
-    tail: &Tail,
-    dirty: &mut bool,
-) {
-    progress.send_modify(|view| {
-        view.elapsed = started.elapsed();
-        view.bytes = output.seen();
-        if *dirty {
-            view.tail = tail.text();
-        }
-    });
-    *dirty = false;
 }

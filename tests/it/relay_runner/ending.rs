@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use telegate::relay::{
+    exit::Exit,
     group,
-    runner::{Exit, run, start},
+    runner::{run, start},
 };
 use tokio_util::sync::CancellationToken;
 

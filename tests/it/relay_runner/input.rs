@@ -2,7 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use telegate::relay::runner::{Exit, RunError, RunSpec, run};
+use telegate::relay::{
+    exit::Exit,
+    runner::{RunError, RunSpec, run},
+};
 use tokio_util::sync::CancellationToken;
 
 use super::sh;

@@ -8,7 +8,10 @@ mod parent_death;
 
 use std::time::Duration;
 
-use telegate::relay::runner::{Progress, RunSpec, Started};
+use telegate::relay::{
+    capture::Progress,
+    runner::{RunSpec, Started},
+};
 use tokio::sync::watch;
 
 use crate::support::DEADLINE;
@@ -51,15 +54,14 @@ pub fn pid_after(text: &str, label: &str) -> i32 {
 /// Waits until the live tail contains every one of `needles`.
 pub async fn tail_shows(started: &Started, needles: &[&str]) -> Progress {
     let mut progress: watch::Receiver<Progress> = started.progress();
-    let seen = tokio::time::timeout(
+    tokio::time::timeout(
         DEADLINE,
         progress.wait_for(|p| needles.iter().all(|n| p.tail.contains(n))),
     )
     .await
     .unwrap_or_else(|_| panic!("the output never showed {needles:?}"))
     .expect("the runner keeps the progress channel open")
-    .clone();
-    seen
+    .clone()
 }
 
 /// Waits until process `pid` no longer runs.

@@ -4,8 +4,9 @@
 use std::{path::Path, process::Stdio};
 
 use telegate::relay::{
+    exit::Exit,
     group::{self, kill_group_if_alive},
-    runner::{Exit, run, start},
+    runner::{run, start},
 };
 use tokio_util::sync::CancellationToken;
 
