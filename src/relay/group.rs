@@ -88,7 +88,10 @@ fn signal(pgid: i32, sig: Signal) {
 }
 
 async fn wait_until_gone(pgid: i32, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(limit)
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600));
     let mut pause = Duration::from_millis(2);
     loop {
         if !is_running(pgid) {

@@ -227,12 +227,19 @@ impl Started {
     /// Waits for the program to exit, its timeout or `cancel`; then ends what
     /// is left of its group and returns once none of it runs.
     pub async fn finish(mut self, cancel: &CancellationToken) -> RunOutcome {
-        let deadline = self.started + self.timeout;
+        // A timeout too far out to be an Instant (Duration::MAX) is no timeout.
+        let deadline = self.started.checked_add(self.timeout);
+        let timer = async {
+            match deadline {
+                Some(deadline) => sleep_until(deadline).await,
+                None => std::future::pending().await,
+            }
+        };
         let (timed_out, cancelled) = tokio::select! {
             // The pidfd turns readable when the program exits, without
             // reaping it: the group id stays ours until `wait` below.
             _ = self.exited.readable() => (false, false),
-            _ = sleep_until(deadline) => (true, false),
+            _ = timer => (true, false),
             _ = cancel.cancelled() => (false, true),
         };
         let group_ended = group::end(self.pgid, self.grace).await;

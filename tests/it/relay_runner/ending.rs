@@ -129,3 +129,14 @@ async fn the_signal_that_ended_a_program_is_reported() {
     assert_eq!(outcome.exit.to_string(), "killed by SIGUSR1");
     assert!(!outcome.timed_out && !outcome.cancelled);
 }
+
+#[tokio::test]
+async fn a_timeout_too_long_to_reach_is_no_timeout() {
+    let mut spec = sh("exit 0", &[]);
+    spec.timeout = Duration::MAX;
+
+    let outcome = run(spec, &CancellationToken::new()).await.unwrap();
+
+    assert_eq!(outcome.exit, Exit::Code(0));
+    assert!(!outcome.timed_out);
+}
