@@ -9,7 +9,8 @@ pub enum Exit {
     Code(i32),
     /// It was ended by this signal.
     Signal(i32),
-    /// Its status could not be read (something else reaped it).
+    /// Its status could not be read (it was still stuck in the kernel after
+    /// SIGKILL, or something else reaped it).
     Unknown,
 }
 

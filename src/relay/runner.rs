@@ -243,7 +243,17 @@ impl Started {
             _ = cancel.cancelled() => (false, true),
         };
         let group_ended = group::end(self.pgid, self.grace).await;
-        let exit = Exit::from_status(self.child.wait().await);
+        let exit = if group_ended {
+            // The program is dead (not yet reaped): this returns at once.
+            Exit::from_status(self.child.wait().await)
+        } else {
+            // A member is stuck in the kernel, maybe the program itself:
+            // waiting for it could take forever.
+            match self.child.try_wait() {
+                Ok(Some(status)) => Exit::from_status(Ok(status)),
+                _ => Exit::Unknown,
+            }
+        };
         let duration = self.started.elapsed();
         self.guard.armed = false;
         if let Some(feeder) = self.feeder.take() {
