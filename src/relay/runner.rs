@@ -323,3 +323,26 @@ fn leader_exit(pid: i32) -> io::Result<AsyncFd<std::os::fd::OwnedFd>> {
     // stays open and the same until the AsyncFd is dropped.
     Ok(unsafe { AsyncFd::register(pidfd)? })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_no_argument_environment_value_or_input() {
+        let mut spec = RunSpec::new("/usr/bin/tool");
+        spec.argv = vec!["--token=argv-secret".into()];
+        spec.env = vec![("API_KEY".into(), "env-secret".into())];
+        spec.stdin = Some(b"stdin-secret".to_vec());
+
+        let shown = format!("{spec:?}");
+
+        assert!(
+            shown.contains("/usr/bin/tool") && shown.contains("API_KEY"),
+            "{shown}"
+        );
+        for secret in ["argv-secret", "env-secret", "stdin-secret"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+}
