@@ -6,14 +6,14 @@
 use std::{collections::BTreeMap, path::Path, time::Instant};
 
 use frankenstein::reqwest::Client;
-use serde_json::Value;
 use telegate::standin::StandIn;
 
 use crate::{
     binary::{Served, serve, stop, wait_logged},
     support::{
-        BOT_USERNAME, DEADLINE, SECRET, TELEGRAM_IP, TOKEN, eventually, tmpfs::Tmpfs,
-        updates::private_text,
+        BOT_USERNAME, DEADLINE, TOKEN, eventually,
+        served::{health, metric, pongs, post},
+        tmpfs::Tmpfs,
     },
 };
 
@@ -58,29 +58,6 @@ fn allowed() -> String {
     CHATS.map(|c| c.to_string()).collect::<Vec<_>>().join(",")
 }
 
-async fn post(http: &Client, addr: &str, update_id: i64, chat: i64) -> u16 {
-    http.post(format!("http://{addr}/telegram/webhook"))
-        .header("x-telegram-bot-api-secret-token", SECRET)
-        .header("x-forwarded-for", TELEGRAM_IP)
-        .body(private_text(update_id, chat, "/ping").to_string())
-        .send()
-        .await
-        .expect("telegate serve answers")
-        .status()
-        .as_u16()
-}
-
-async fn health(http: &Client, addr: &str) -> (u16, Value) {
-    let response = http
-        .get(format!("http://{addr}/health"))
-        .send()
-        .await
-        .expect("/health answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
 /// Sends /ping from every chat, round after round, until the webhook has
 /// refused 50 in a row; returns the update ids it acknowledged, by chat.
 async fn load_until_full(http: &Client, addr: &str, next_id: &mut i64) -> BTreeMap<i64, u32> {
@@ -122,43 +99,6 @@ fn cpu_ticks(pid: u32) -> u64 {
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
-/// Replies each chat got, by chat.
-fn pongs(standin: &StandIn) -> BTreeMap<i64, u32> {
-    let mut counts = BTreeMap::new();
-    for call in standin.calls() {
-        if call.method == "sendMessage" && call.status == 200 {
-            *counts
-                .entry(call.params["chat_id"].as_i64().unwrap())
-                .or_insert(0) += 1;
-        }
-    }
-    counts
-}
-
-/// GET /metrics of the served process (its address is in the start line).
-async fn metrics(http: &Client, served: &Served) -> String {
-    let logs = served.logs_now();
-    let addr = logs
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|l| l["fields"]["message"] == "telegate is listening")
-        .and_then(|l| l["fields"]["metrics_addr"].as_str().map(str::to_owned))
-        .expect("the start line names the metrics address");
-    http.get(format!("http://{addr}/metrics"))
-        .send()
-        .await
-        .expect("/metrics answers")
-        .text()
-        .await
-        .unwrap()
-}
-
-/// The value of the sample `line` (name and labels) in a /metrics text.
-fn sample(text: &str, line: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(line)?.strip_prefix(' ')?.parse().ok())
-}
-
 fn start(standin: &StandIn, disk: &Disk, extra: &[(&str, &str)]) -> Served {
     let allowed = allowed();
     let mut vars = vec![
@@ -196,12 +136,15 @@ async fn a_full_disk_answers_503_says_so_and_recovers_by_itself_with_nothing_los
             .contains("full"),
         "{body}"
     );
-    let scraped = metrics(&http, &served).await;
-    assert_eq!(sample(&scraped, "telegate_database_writable"), Some(0.0));
-    assert!(
-        sample(&scraped, "telegate_storage_errors_total{kind=\"full\"}") >= Some(1.0),
-        "{scraped}"
-    );
+    let writable = metric(&http, &served, "telegate_database_writable").await;
+    assert_eq!(writable, Some(0.0));
+    let errors = metric(
+        &http,
+        &served,
+        "telegate_storage_errors_total{kind=\"full\"}",
+    )
+    .await;
+    assert!(errors >= Some(1.0), "{errors:?}");
     let (wal, cpu, lines, since) = (
         disk.wal_size(),
         cpu_ticks(served.child.id()),
@@ -252,8 +195,8 @@ async fn a_full_disk_answers_503_says_so_and_recovers_by_itself_with_nothing_los
         pongs(&standin)
     );
     assert!(wait_logged(&served, "the database can be written again"));
-    let scraped = metrics(&http, &served).await;
-    assert_eq!(sample(&scraped, "telegate_database_writable"), Some(1.0));
+    let writable = metric(&http, &served, "telegate_database_writable").await;
+    assert_eq!(writable, Some(1.0));
     stop(&mut served);
     assert_eq!(pongs(&standin), acked, "nothing was sent twice");
 }
