@@ -138,17 +138,6 @@ impl Faults {
         }
     }
 
-    /// [`Self::record`] for an error with context.
-    pub fn record_any<T>(&self, what: &str, result: &anyhow::Result<T>) -> bool {
-        match result {
-            Ok(_) => {
-                self.ok();
-                false
-            }
-            Err(e) => self.failed(what, kind_of(e), &format!("{e:#}")),
-        }
-    }
-
     /// Records a failed operation. Returns whether the storage is to blame.
     pub fn failed_any(&self, what: &str, error: &anyhow::Error) -> bool {
         self.failed(what, kind_of(error), &format!("{error:#}"))

@@ -12,7 +12,7 @@ use crate::{
     binary::{Served, serve, stop, wait_logged},
     support::{
         BOT_USERNAME, DEADLINE, TOKEN, eventually,
-        served::{health, metric, pongs, post},
+        served::{assert_health_failing, health, metric, pongs, post},
         tmpfs::Tmpfs,
     },
 };
@@ -126,16 +126,7 @@ async fn a_full_disk_answers_503_says_so_and_recovers_by_itself_with_nothing_los
     );
 
     // Failing: honest health, 503s, no spinning, no growing WAL, a quiet log.
-    let (status, body) = health(&http, &addr).await;
-    assert_eq!(status, 503, "{body}");
-    assert_eq!(body["database"], "failing", "{body}");
-    assert!(
-        body["database_error"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("full"),
-        "{body}"
-    );
+    assert_health_failing(&http, &addr, "full").await;
     let writable = metric(&http, &served, "telegate_database_writable").await;
     assert_eq!(writable, Some(0.0));
     let errors = metric(
@@ -209,26 +200,17 @@ async fn serve_exits_with_an_error_once_the_disk_stays_full_past_storage_fault_e
     let http = Client::new();
     disk.fill_but(ROOM);
     load_until_full(&http, &served.addr.clone(), &mut 0).await;
-    let exited = {
-        let child = &mut served.child;
-        let started = Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break Some(status);
-            }
-            if started.elapsed() > DEADLINE {
-                break None;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    };
-    let status = exited.expect("serve exited by itself");
-    assert!(!status.success(), "{status}");
-    let logs = served.finished_logs();
+    // Its last words, then its exit status.
     assert!(
-        logs.contains("could not be written for STORAGE_FAULT_EXIT_AFTER; exiting so that systemd restarts telegate"),
-        "{logs}"
+        wait_logged(
+            &served,
+            "could not be written for STORAGE_FAULT_EXIT_AFTER; exiting so that systemd restarts telegate"
+        ),
+        "{}",
+        served.logs_now()
     );
+    let status = served.child.wait().unwrap();
+    assert!(!status.success(), "{status}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

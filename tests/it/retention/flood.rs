@@ -16,7 +16,9 @@ use telegate::store::{audit_chain, inbox, outbox};
 use tokio::task::JoinSet;
 
 use super::{DAY, rows};
-use crate::support::{SECRET, TELEGRAM_IP, TestApp, WEBHOOK_PATH, updates::private_text};
+use crate::support::{
+    SECRET, TELEGRAM_IP, TestApp, WEBHOOK_PATH, eventually_within, updates::private_text,
+};
 
 const STRANGERS: i64 = 10;
 /// Messages per round; two rounds.
@@ -158,9 +160,9 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let deadline = Instant::now() + ROUND_DEADLINE;
-    while !done().await {
-        assert!(Instant::now() < deadline, "waited too long for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let finished = eventually_within(ROUND_DEADLINE, || {
+        let check = done();
+        async move { check.await.then_some(()) }
+    });
+    assert!(finished.await.is_some(), "waited too long for {what}");
 }

@@ -19,7 +19,7 @@ use crate::{
     binary::{Served, serve_prepared, stop, wait_logged},
     support::{
         DEADLINE,
-        served::{health, metric, pongs, post},
+        served::{assert_health_failing, health, metric, pongs, post},
     },
 };
 
@@ -112,17 +112,7 @@ impl Run {
     /// While broken: 503 at the webhook, /health 503 "failing" with an error
     /// that says `what`, and the storage error counted as `kind`.
     async fn failing(&mut self, what: &str, kind: &str) {
-        let addr = self.served.addr.clone();
-        let (status, body) = health(&self.http, &addr).await;
-        assert_eq!(status, 503, "{body}");
-        assert_eq!(body["database"], "failing", "{body}");
-        assert!(
-            body["database_error"]
-                .as_str()
-                .unwrap_or_default()
-                .contains(what),
-            "{body}"
-        );
+        assert_health_failing(&self.http, &self.served.addr, what).await;
         let sample = format!("telegate_storage_errors_total{{kind=\"{kind}\"}}");
         let counted = metric(&self.http, &self.served, &sample).await;
         assert!(counted >= Some(1.0), "{sample} is {counted:?}");

@@ -319,6 +319,16 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
+    eventually_within(DEADLINE, probe).await
+}
+
+/// [`eventually`] with a deadline of its own, for work that takes long by
+/// design (a hundred thousand updates, say).
+pub async fn eventually_within<T, F, Fut>(deadline: Duration, probe: F) -> Option<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
     let polling = async {
         loop {
             if let Some(found) = probe().await {
@@ -327,7 +337,7 @@ where
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
-    tokio::time::timeout(DEADLINE, polling).await.ok()
+    tokio::time::timeout(deadline, polling).await.ok()
 }
 
 /// Runs `telegate ARGS` with the app's configuration and `stdin`; returns

@@ -36,6 +36,20 @@ pub async fn health(http: &Client, addr: &str) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// /health answers 503, `"database":"failing"`, with an error that says `what`.
+pub async fn assert_health_failing(http: &Client, addr: &str, what: &str) {
+    let (status, body) = health(http, addr).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["database"], "failing", "{body}");
+    assert!(
+        body["database_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(what),
+        "{body}"
+    );
+}
+
 /// The value of the sample `line` (name and labels) on /metrics.
 pub async fn metric(http: &Client, served: &Served, line: &str) -> Option<f64> {
     let text = http
