@@ -56,11 +56,11 @@ async fn run(chats: usize) -> anyhow::Result<(f64, usize)> {
     let calls: Vec<NewCall> = (0..MESSAGES)
         .map(|i| {
             let chat_id = 10_000 + i64::try_from(i % chats).unwrap_or(0);
-            NewCall {
+            NewCall::new(
                 chat_id,
-                method: "sendMessage",
-                params: json!({ "chat_id": chat_id, "text": format!("broadcast {i}") }),
-            }
+                "sendMessage",
+                json!({ "chat_id": chat_id, "text": format!("broadcast {i}") }),
+            )
         })
         .collect();
     let mut tx = db.begin().await?;

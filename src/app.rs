@@ -33,6 +33,7 @@ use crate::{
     },
     ingest::Ingest,
     metrics::Metrics,
+    relay::service::{Parts as RelayParts, Relay},
     store::{
         self, Db,
         audit::{self, Decision, Entry},
@@ -52,6 +53,8 @@ use crate::{
 
 /// Everything must have stopped this long after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(9);
+/// How long shutdown waits for relay jobs to end: past their SIGKILL.
+const RELAY_SHUTDOWN: Duration = Duration::from_secs(8);
 
 /// A running server.
 pub struct Running {
@@ -73,6 +76,7 @@ pub struct Running {
     ingest: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
     housekeeping: Housekeeping,
+    relay: Arc<Relay>,
 }
 
 impl Running {
@@ -110,6 +114,20 @@ impl Running {
         Ok(())
     }
 
+    /// Re-reads COMMANDS_FILE (what SIGHUP does); returns how many commands
+    /// are declared. A file with problems changes nothing.
+    pub fn reload_commands(&self) -> anyhow::Result<Option<usize>> {
+        if self.relay.file().is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.relay.reload()?))
+    }
+
+    /// The relay (its jobs, for tests and the sandbox).
+    pub fn relay(&self) -> &Arc<Relay> {
+        &self.relay
+    }
+
     /// Runs one round of the minute's chores now (pruning, the flood limit's
     /// audit rows, expired sessions), beside the timer's rounds.
     pub async fn housekeeping_now(&self) -> anyhow::Result<()> {
@@ -120,6 +138,9 @@ impl Running {
     /// [`SHUTDOWN_GRACE`]; whatever is left stays pending for the next start.
     pub async fn shutdown(self) {
         self.cancel.cancel();
+        // Jobs end first (SIGTERM, SIGKILL after the grace) and are marked
+        // interrupted, while the database is still open.
+        self.relay.shutdown(RELAY_SHUTDOWN).await;
         let drain = async {
             let _ = self.server.await;
             // The router (and its ingest handles) is gone: the writer drains.
@@ -146,6 +167,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 /// [`start`], deciding by `clock` (tests move it forward).
 pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Running> {
     let config = Arc::new(config);
+    // A bad commands file stops the start before anything else, naming its lines.
+    if let Some(path) = &config.commands_file {
+        crate::relay::spec::load(path).context("COMMANDS_FILE")?;
+    }
     let lock = SenderLock::acquire(&config.database_path)?;
     let db = store::open(&config.database_path).await?;
     audit::record(&db, &startup_entry(&config))
@@ -224,6 +249,27 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
     };
 
     let scrubber = crate::scrub::Scrubber::new(db.clone());
+    let relay = Relay::load(
+        config.commands_file.as_deref(),
+        config.relay.clone(),
+        RelayParts {
+            db: db.clone(),
+            metrics: metrics.clone(),
+            wake: outbox_wake.clone(),
+            clock: clock.clone(),
+        },
+    )
+    .context("COMMANDS_FILE")?;
+    let interrupted = relay
+        .recover()
+        .await
+        .context("cannot mark the jobs a stopped telegate left running")?;
+    if interrupted > 0 {
+        tracing::warn!(
+            jobs = interrupted,
+            "relay jobs were running when telegate stopped; marked interrupted, not run again"
+        );
+    }
     let dispatcher = Arc::new(Dispatcher {
         db: db.clone(),
         reads: reads.clone(),
@@ -244,6 +290,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         outbox_wake: outbox_wake.clone(),
         scrubber: scrubber.clone(),
         faults: faults.clone(),
+        relay: relay.clone(),
     });
     let housekeeping = Housekeeping {
         dispatcher: dispatcher.clone(),
@@ -276,6 +323,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         tokio::spawn(register::run(
             client,
             config.clone(),
+            relay.menu(),
             webhook_status,
             identity_tx,
             cancel.clone(),
@@ -319,6 +367,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         ingest: ingest_task,
         background,
         housekeeping,
+        relay,
     })
 }
 
@@ -438,15 +487,34 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 failure = Some(e);
                 break;
             }
-            Some(()) = hangups.recv() => match running.reload_certificate().await {
-                Ok(()) => tracing::info!("SIGHUP: reloaded the TLS certificate"),
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "SIGHUP: the TLS certificate was not reloaded; still serving the one before"),
-            },
+            Some(()) = hangups.recv() => reload(&running).await,
         }
     }
     tracing::info!("shutting down");
     running.shutdown().await;
     failure.map_or(Ok(()), Err)
+}
+
+/// SIGHUP: re-reads the TLS certificate (when serve terminates TLS) and
+/// the commands file (when one is set); what cannot be used leaves the one
+/// before in force.
+async fn reload(running: &Running) {
+    match running.reload_commands() {
+        Ok(Some(count)) => tracing::info!(commands = count, "SIGHUP: reloaded COMMANDS_FILE"),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "SIGHUP: COMMANDS_FILE was not reloaded; the commands before stay in force")
+        }
+    }
+    if running.certificate.is_none() && running.relay.file().is_some() {
+        return;
+    }
+    match running.reload_certificate().await {
+        Ok(()) => tracing::info!("SIGHUP: reloaded the TLS certificate"),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "SIGHUP: the TLS certificate was not reloaded; still serving the one before")
+        }
+    }
 }
 
 /// Summarises a storage fault that goes on, and fires `fatal` once it has

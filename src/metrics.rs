@@ -65,6 +65,10 @@ const HELP: &[(&str, &str)] = &[
     ),
     ("telegate_dead_letters_total", "Calls given up on."),
     (
+        "telegate_relay_runs_total",
+        "Relay commands run, by command and outcome: succeeded, failed, timed_out, cancelled, interrupted, not_started.",
+    ),
+    (
         "telegate_storage_errors_total",
         "Writes the database refused, by kind: full (no space), io, readonly, busy (locked too long), cantopen, corrupt.",
     ),

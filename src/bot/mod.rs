@@ -2,6 +2,7 @@
 //! causes and an audit row, and commits the three together.
 
 pub mod access;
+mod callback;
 pub mod command;
 pub mod commands;
 pub mod context;
@@ -9,6 +10,7 @@ pub mod effect;
 pub mod enrol;
 pub mod flood;
 pub mod guard;
+pub mod relay;
 mod reply;
 pub mod session;
 pub mod typed;
@@ -71,6 +73,8 @@ pub struct Dispatcher {
     pub scrubber: Arc<crate::scrub::Scrubber>,
     /// Whether the database can be written; every commit reports to it.
     pub faults: Arc<store::fault::Faults>,
+    /// The operator's commands and their jobs.
+    pub relay: Arc<crate::relay::service::Relay>,
 }
 
 /// The brute-force guard's settings: `after` wrong codes within `window`
@@ -101,6 +105,11 @@ pub struct Handled {
     /// tally, which housekeeping writes as one audit row a minute (a flood
     /// of thousands costs a few rows, none of them unaccounted for).
     pub tallied: bool,
+    /// A relay job to start once this is committed.
+    pub start: Option<relay::Start>,
+    /// A confirmation question this sends (its first call), with when it
+    /// expires: its buttons work once the question is committed.
+    pub question: Option<(u64, i64)>,
 }
 
 impl Handled {
@@ -114,8 +123,18 @@ impl Handled {
             effects: Vec::new(),
             scrub: false,
             tallied: false,
+            start: None,
+            question: None,
         }
     }
+}
+
+/// What a commit wrote that the caller acts on afterwards.
+struct Committed {
+    /// The ids of the update's calls, in order.
+    calls: Vec<i64>,
+    /// The job written, and the call of its status message.
+    job: Option<(i64, i64)>,
 }
 
 impl Dispatcher {
@@ -132,9 +151,36 @@ impl Dispatcher {
         let Some(payload) = inbox::payload(&self.reads, update.update_id).await? else {
             return Ok(false); // Finished already.
         };
-        let handled = self.decide(update, &payload).await?;
-        self.commit(update.update_id, &handled, None, claim_next)
-            .await?;
+        let mut handled = self.decide(update, &payload).await?;
+        let committed = match self
+            .commit(update.update_id, &handled, None, claim_next)
+            .await
+        {
+            Ok(committed) => committed,
+            Err(e) => {
+                if let Some((question, _)) = handled.question {
+                    self.relay.buttons.withdraw(question);
+                }
+                return Err(e);
+            }
+        };
+        if let (Some((question, expires_at)), Some(call)) =
+            (handled.question, committed.calls.first())
+        {
+            self.relay.buttons.set_prompt(question, *call);
+            self.relay.expire_later(question, expires_at);
+        }
+        if let (Some(start), Some((job, status_call))) = (handled.start.take(), committed.job) {
+            let request = start.request;
+            self.relay.buttons.register_cancel(
+                &start.cancel_button,
+                job,
+                request.user,
+                request.chat,
+            );
+            self.relay
+                .launch(job, status_call, request, start.cancel_button, start.slot);
+        }
         Ok(claim_next.is_some())
     }
 
@@ -155,6 +201,7 @@ impl Dispatcher {
         };
         self.commit(update.update_id, &handled, Some(error), None)
             .await
+            .map(|_| ())
     }
 
     /// Our @username, from getMe.
@@ -172,11 +219,31 @@ impl Dispatcher {
         handled: &Handled,
         error: Option<&str>,
         claim_next: Option<i64>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Committed> {
         // One connection from begin to scrub: nothing reads the files between.
         let mut conn = self.db.acquire().await?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        outbox::insert(&mut tx, Some(update_id), &handled.calls).await?;
+        let calls = outbox::insert(&mut tx, Some(update_id), &handled.calls).await?;
+        let job = match &handled.start {
+            Some(start) => {
+                let status_call = match start.status {
+                    relay::StatusAt::NewCall(index) => *calls
+                        .get(index)
+                        .context("a job's status message is one of its update's calls")?,
+                    relay::StatusAt::Call(id) => id,
+                };
+                let request = &start.request;
+                let new = store::jobs::NewJob {
+                    command: &request.command.name,
+                    user_id: request.user,
+                    chat_id: request.chat,
+                    shown: &request.shown,
+                    status_call,
+                };
+                Some((store::jobs::create(&mut tx, &new).await?, status_call))
+            }
+            None => None,
+        };
         let now = self.clock.now_ms();
         let entry = match (handled.tallied, handled.entry.user_id) {
             (true, Some(user)) => {
@@ -209,7 +276,7 @@ impl Dispatcher {
                 ("decision", handled.entry.decision.as_str()),
             ],
         );
-        Ok(())
+        Ok(Committed { calls, job })
     }
 
     async fn decide(&self, update: &PendingUpdate, payload: &str) -> anyhow::Result<Handled> {
@@ -249,6 +316,7 @@ impl Dispatcher {
                     _ => Ok(refuse(&ctx)),
                 }
             }
+            UpdateContent::CallbackQuery(query) => self.on_callback(&ctx, allowed, query).await,
             UpdateContent::MyChatMember(_) if !allowed => {
                 let raw: Value = serde_json::from_str(payload)?;
                 Ok(on_added_elsewhere(&ctx, &raw["my_chat_member"]))
@@ -316,6 +384,12 @@ impl Dispatcher {
             Parsed::Command { name, args } => (name, args),
             Parsed::ForAnotherBot => return Ok(ignored(ctx, true, "addressed to another bot")),
             Parsed::Text if private => {
+                if let (Some(command), Some(user)) =
+                    (self.relay.catalog().text_command.clone(), ctx.user_id)
+                    && self.may_run(user, &command).await?
+                {
+                    return self.relay_command(ctx, user, command, text).await;
+                }
                 return Ok(reply::one(
                     ctx,
                     None,
@@ -325,6 +399,10 @@ impl Dispatcher {
             }
             Parsed::Text => return Ok(ignored(ctx, true, "not a command")),
         };
+        let relayed = self.relay.catalog().find(&name);
+        if let (Some(command), Some(user)) = (relayed, ctx.user_id) {
+            return self.relay_command(ctx, user, command, args).await;
+        }
         let Some(spec) = commands::find(&name) else {
             return Ok(reply::one(
                 ctx,

@@ -44,28 +44,28 @@ pub fn answer(
 /// Leaving a chat the bot may not be in.
 pub fn leave(ctx: &Context, chat_id: i64) -> Handled {
     Handled {
-        calls: vec![NewCall {
+        calls: vec![NewCall::new(
             chat_id,
-            method: "leaveChat",
-            params: json!({ "chat_id": chat_id }),
-        }],
+            "leaveChat",
+            json!({ "chat_id": chat_id }),
+        )],
         ..Handled::new(context_entry(ctx, None, Decision::Refused, "left the chat"))
     }
 }
 
 pub fn send_message(chat_id: i64, text: &str) -> NewCall {
-    NewCall {
+    NewCall::new(
         chat_id,
-        method: "sendMessage",
-        params: json!({ "chat_id": chat_id, "text": text }),
-    }
+        "sendMessage",
+        json!({ "chat_id": chat_id, "text": text }),
+    )
 }
 
 /// Deleting a message that held a secret.
 pub fn delete_message(chat_id: i64, message_id: i32) -> NewCall {
-    NewCall {
+    NewCall::new(
         chat_id,
-        method: "deleteMessage",
-        params: json!({ "chat_id": chat_id, "message_id": message_id }),
-    }
+        "deleteMessage",
+        json!({ "chat_id": chat_id, "message_id": message_id }),
+    )
 }

@@ -117,9 +117,10 @@ pub struct Config {
     pub send_retry_backoff: Vec<Duration>,
     pub log_level: String,
     pub log_format: LogFormat,
-    /// The relay's commands file (COMMANDS_FILE), checked by `telegate
-    /// commands check`; serve does not run relay commands yet.
+    /// The relay's commands file (COMMANDS_FILE); `None`: no relay commands.
     pub commands_file: Option<PathBuf>,
+    /// The relay's limits and pacing (RELAY_*, CONFIRM_TIMEOUT).
+    pub relay: crate::relay::service::Settings,
     /// Where each secret that is set came from, in the order of
     /// `secret_source::SECRETS` (for `telegate check`).
     pub secret_sources: Vec<(&'static str, SecretSource)>,
@@ -333,6 +334,16 @@ impl Config {
         let log_level = r.log_level("LOG_LEVEL", "info");
         let log_format = r.log_format("LOG_FORMAT");
         let commands_file = r.file_path("COMMANDS_FILE");
+        let relay_max_running = r.int_in("RELAY_MAX_RUNNING", 4, 1..=1000);
+        let relay_max_per_user = r.int_in("RELAY_MAX_PER_USER", 2, 1..=1000);
+        let confirm_timeout = r.duration("CONFIRM_TIMEOUT", "60s");
+        let relay_edit_every = r.duration("RELAY_EDIT_EVERY", "2s");
+        let relay_output_cap = r.int_in("RELAY_OUTPUT_CAP", 10 * 1024 * 1024, 1024..=50_000_000);
+        let relay_message_output = r.int_in(
+            "RELAY_MESSAGE_OUTPUT",
+            crate::relay::status::MESSAGE_OUTPUT_MAX,
+            0..=crate::relay::status::MESSAGE_OUTPUT_MAX,
+        );
         r.finish()?;
         // finish() returned Ok, so every field above is Some.
         let (webhook_url, webhook_path) = webhook.expect("checked");
@@ -376,6 +387,15 @@ impl Config {
             log_level: log_level.expect("checked"),
             log_format: log_format.expect("checked"),
             commands_file: commands_file.expect("checked"),
+            relay: crate::relay::service::Settings {
+                max_running: relay_max_running.expect("checked"),
+                max_per_user: relay_max_per_user.expect("checked"),
+                confirm_timeout: confirm_timeout.expect("checked"),
+                edit_every: relay_edit_every.expect("checked"),
+                output_cap: relay_output_cap.expect("checked"),
+                message_output: relay_message_output.expect("checked"),
+                kill_grace: crate::relay::runner::DEFAULT_KILL_GRACE,
+            },
             secret_sources: secrets.sources.clone(),
         })
     }

@@ -16,11 +16,14 @@
 //! does not run relay commands.
 
 pub mod args;
+pub mod buttons;
 pub mod capture;
 pub mod exit;
 pub mod group;
 pub mod output;
 pub mod placeholder;
 pub mod runner;
+pub mod service;
 mod spawn;
 pub mod spec;
+pub mod status;

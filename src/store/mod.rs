@@ -5,6 +5,7 @@ pub mod audit_chain;
 pub mod fault;
 pub mod flood_drops;
 pub mod inbox;
+pub mod jobs;
 pub mod lock;
 pub mod lockouts;
 pub mod outbox;

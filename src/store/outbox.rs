@@ -11,6 +11,30 @@ pub struct NewCall {
     pub chat_id: i64,
     pub method: &'static str,
     pub params: Value,
+    /// For an edit: the call whose message it edits. The sender fills in
+    /// that message's id once it is known (the message may not exist yet
+    /// when the edit is queued).
+    pub edit_of: Option<i64>,
+}
+
+impl NewCall {
+    /// A call that edits nothing.
+    pub fn new(chat_id: i64, method: &'static str, params: Value) -> Self {
+        Self {
+            chat_id,
+            method,
+            params,
+            edit_of: None,
+        }
+    }
+
+    /// An edit of the message that call `of` sends.
+    pub fn edit(chat_id: i64, method: &'static str, params: Value, of: i64) -> Self {
+        Self {
+            edit_of: Some(of),
+            ..Self::new(chat_id, method, params)
+        }
+    }
 }
 
 /// A stored call that is due.
@@ -22,19 +46,34 @@ pub struct QueuedCall {
     pub params: String,
     pub attempts: i64,
     pub created_at: i64,
+    /// See [`NewCall::edit_of`].
+    pub edit_of: Option<i64>,
 }
 
-/// Queues calls inside the caller's transaction (the one that finishes their cause).
+/// Queues calls inside the caller's transaction (the one that finishes their
+/// cause); returns their ids, in order. An edit replaces a pending edit of
+/// the same message by the same method: only the newest state of a message
+/// is worth sending, and a stream of edits never piles up behind the pace.
 pub async fn insert(
     conn: &mut SqliteConnection,
     update_id: Option<i64>,
     calls: &[NewCall],
-) -> sqlx::Result<()> {
+) -> sqlx::Result<Vec<i64>> {
     let now = now_ms();
+    let mut ids = Vec::with_capacity(calls.len());
     for call in calls {
-        sqlx::query(
-            "INSERT INTO outbox (chat_id, method, params, update_id, next_attempt_at, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+        if let Some(of) = call.edit_of {
+            sqlx::query(
+                "DELETE FROM outbox WHERE edit_of = ? AND method = ? AND status = 'pending'",
+            )
+            .bind(of)
+            .bind(call.method)
+            .execute(&mut *conn)
+            .await?;
+        }
+        let id = sqlx::query(
+            "INSERT INTO outbox (chat_id, method, params, update_id, next_attempt_at, created_at, edit_of)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(call.chat_id)
         .bind(call.method)
@@ -42,17 +81,44 @@ pub async fn insert(
         .bind(update_id)
         .bind(now)
         .bind(now)
+        .bind(call.edit_of)
         .execute(&mut *conn)
-        .await?;
+        .await?
+        .last_insert_rowid();
+        ids.push(id);
     }
-    Ok(())
+    Ok(ids)
+}
+
+/// Queues calls in a transaction of their own (a job's progress, not caused
+/// by an update); returns their ids.
+pub async fn queue(db: &Db, calls: &[NewCall]) -> sqlx::Result<Vec<i64>> {
+    let mut tx = db.begin().await?;
+    let ids = insert(&mut tx, None, calls).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// The message a sent call made: `Some(None)` when the call is pending,
+/// `None` when it is gone (pruned) or never made a message (dead).
+pub async fn message_of(db: &Db, id: i64) -> sqlx::Result<Option<Option<i64>>> {
+    let row: Option<(String, Option<i64>)> =
+        sqlx::query_as("SELECT status, message_id FROM outbox WHERE id = ?")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(match row {
+        Some((status, message)) if status == "pending" => Some(message),
+        Some((status, Some(message))) if status == "sent" => Some(Some(message)),
+        _ => None,
+    })
 }
 
 /// The oldest pending call of each chat, when it is due at `now`: calls to
 /// one chat go out strictly in order, calls to different chats independently.
 pub async fn due_heads(db: &Db, now: i64, limit: i64) -> sqlx::Result<Vec<QueuedCall>> {
     sqlx::query_as(
-        "SELECT o.id, o.chat_id, o.method, o.params, o.attempts, o.created_at FROM outbox o
+        "SELECT o.id, o.chat_id, o.method, o.params, o.attempts, o.created_at, o.edit_of FROM outbox o
          WHERE o.status = 'pending' AND o.next_attempt_at <= ?
            AND o.id = (SELECT MIN(p.id) FROM outbox p
                        WHERE p.chat_id = o.chat_id AND p.status = 'pending')
@@ -64,27 +130,30 @@ pub async fn due_heads(db: &Db, now: i64, limit: i64) -> sqlx::Result<Vec<Queued
     .await
 }
 
+/// A chat's oldest pending call and when it is due.
+type Head = (i64, i64, String, String, i64, i64, Option<i64>, i64);
+
 /// The oldest pending call to `chat_id`, if it is due at `now`.
 pub async fn due_head_of(db: &Db, chat_id: i64, now: i64) -> sqlx::Result<Option<QueuedCall>> {
     sqlx::query_as(
-        "SELECT id, chat_id, method, params, attempts, created_at, next_attempt_at FROM outbox
-         WHERE chat_id = ? AND status = 'pending' ORDER BY id LIMIT 1",
+        "SELECT id, chat_id, method, params, attempts, created_at, edit_of, next_attempt_at
+         FROM outbox WHERE chat_id = ? AND status = 'pending' ORDER BY id LIMIT 1",
     )
     .bind(chat_id)
     .fetch_optional(db)
     .await
-    .map(|head: Option<(i64, i64, String, String, i64, i64, i64)>| {
-        head.filter(|h| h.6 <= now)
-            .map(
-                |(id, chat_id, method, params, attempts, created_at, _)| QueuedCall {
-                    id,
-                    chat_id,
-                    method,
-                    params,
-                    attempts,
-                    created_at,
-                },
-            )
+    .map(|head: Option<Head>| {
+        head.filter(|h| h.7 <= now).map(
+            |(id, chat_id, method, params, attempts, created_at, edit_of, _)| QueuedCall {
+                id,
+                chat_id,
+                method,
+                params,
+                attempts,
+                created_at,
+                edit_of,
+            },
+        )
     })
 }
 
@@ -120,10 +189,12 @@ pub async fn hold_all(db: &Db, until: i64) -> sqlx::Result<()> {
     .map(|_| ())
 }
 
-/// Confirms a call as sent; its parameters (message texts) are dropped.
-pub async fn mark_sent(db: &Db, id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = ?, params = '{}', attempts = attempts + 1 WHERE id = ?")
+/// Confirms a call as sent, with the message it made (for later edits); its
+/// parameters (message texts) are dropped.
+pub async fn mark_sent(db: &Db, id: i64, message_id: Option<i64>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET status = 'sent', sent_at = ?, params = '{}', attempts = attempts + 1, message_id = ? WHERE id = ?")
         .bind(now_ms())
+        .bind(message_id)
         .bind(id)
         .execute(db)
         .await

@@ -5,7 +5,7 @@ use std::{fmt, time::Duration};
 use frankenstein::{AsyncTelegramApi, client_reqwest::Bot, response::MethodResponse};
 use serde_json::Value;
 
-use super::compose::DOCUMENT_TEXT;
+use super::compose::{DOCUMENT_NAME, DOCUMENT_TEXT};
 use crate::{config::Secret, metrics::Metrics};
 
 /// Calls Bot API methods by name with JSON parameters.
@@ -110,11 +110,12 @@ impl BotClient {
             ApiError::Transport(format!("cannot write the document to upload: {e}"))
         };
         let dir = tempfile::tempdir().map_err(local)?;
-        let path = dir.path().join("message.txt");
+        let path = dir.path().join(document_name(params));
         tokio::fs::write(&path, text).await.map_err(local)?;
         let mut form = params.clone();
         if let Value::Object(fields) = &mut form {
             fields.remove(DOCUMENT_TEXT);
+            fields.remove(DOCUMENT_NAME);
         }
         self.call_with_file("sendDocument", &form, "document", &path)
             .await
@@ -150,6 +151,22 @@ impl BotClient {
         }
         result
     }
+}
+
+/// The uploaded file's name: [`DOCUMENT_NAME`] when it is a plain file name,
+/// else `message.txt`.
+fn document_name(params: &Value) -> &str {
+    params[DOCUMENT_NAME]
+        .as_str()
+        .filter(|name| {
+            !name.is_empty()
+                && name.len() <= 64
+                && !name.starts_with('.')
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        })
+        .unwrap_or("message.txt")
 }
 
 fn classify(error: frankenstein::Error) -> ApiError {

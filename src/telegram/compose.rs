@@ -13,6 +13,8 @@ pub const DEFAULT_MAX_PARTS: usize = 4;
 /// The parameter that carries a document's text in the outbox; the sender
 /// uploads it as `message.txt`.
 pub const DOCUMENT_TEXT: &str = "document_text";
+/// The parameter that names that file (`message.txt` when absent).
+pub const DOCUMENT_NAME: &str = "document_name";
 
 /// The calls that deliver `text` to `chat_id`. `extra` parameters (such as
 /// `disable_notification`) go with every call.
@@ -43,11 +45,7 @@ fn call(chat_id: i64, method: &'static str, own: Value, extra: &Value) -> NewCal
             }
         }
     }
-    NewCall {
-        chat_id,
-        method,
-        params,
-    }
+    NewCall::new(chat_id, method, params)
 }
 
 #[cfg(test)]

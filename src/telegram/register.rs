@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// Update kinds the handlers use; Telegram sends only these.
-pub const ALLOWED_UPDATES: [&str; 2] = ["message", "my_chat_member"];
+pub const ALLOWED_UPDATES: [&str; 3] = ["message", "my_chat_member", "callback_query"];
 
 /// Who the bot is, learned from getMe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,13 +77,14 @@ impl WebhookStatus {
 pub async fn run(
     client: BotClient,
     config: Arc<Config>,
+    menu: Vec<MenuEntry>,
     status: Arc<WebhookStatus>,
     identity: watch::Sender<Option<BotIdentity>>,
     cancel: CancellationToken,
 ) {
     let mut delay = Duration::from_secs(1);
     loop {
-        match register_once(&client, &config, &identity).await {
+        match register_once(&client, &config, &menu, &identity).await {
             Ok(()) => {
                 status.set(true, None);
                 match config.intake {
@@ -122,6 +123,7 @@ fn step(step: &'static str) -> impl Fn(ApiError) -> StepError {
 async fn register_once(
     client: &BotClient,
     config: &Config,
+    menu: &[MenuEntry],
     identity: &watch::Sender<Option<BotIdentity>>,
 ) -> Result<(), StepError> {
     let me = client
@@ -136,8 +138,8 @@ async fn register_once(
     // Everyone's menu lists the ordinary commands; the owner's chat lists
     // the owner tools too.
     for params in [
-        commands_params(false, None),
-        commands_params(true, Some(config.owner_id)),
+        commands_params(false, None, menu),
+        commands_params(true, Some(config.owner_id), menu),
     ] {
         client
             .call("setMyCommands", &params)
@@ -255,11 +257,24 @@ pub fn webhook_params(config: &Config) -> Value {
     })
 }
 
-fn commands_params(owner_tools: bool, chat: Option<i64>) -> Value {
+/// A relay command for the menu: name, description, and whether every
+/// allowed user may run it (else only the owner's menu lists it).
+pub type MenuEntry = (String, String, bool);
+
+fn commands_params(owner_tools: bool, chat: Option<i64>, relay: &[MenuEntry]) -> Value {
     let commands: Vec<Value> = COMMANDS
         .iter()
         .filter(|c| owner_tools || c.level != Level::Owner)
         .map(|c| json!({ "command": c.name, "description": c.description }))
+        .chain(
+            relay
+                .iter()
+                .filter(|(_, _, everyone)| owner_tools || *everyone)
+                .map(
+                    |(name, description, _)| json!({ "command": name, "description": description }),
+                ),
+        )
+        .take(100)
         .collect();
     match chat {
         Some(chat_id) => json!({

@@ -3,7 +3,7 @@
 //! [`Throttle`] allows; and it retries what failed for a passing reason.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -11,6 +11,8 @@ use std::{
 use serde_json::Value;
 use tokio::{sync::Notify, task::JoinSet};
 use tokio_util::sync::CancellationToken;
+
+mod edit;
 
 use super::{
     ApiError, BotClient,
@@ -78,7 +80,7 @@ struct Shared {
     faults: Arc<Faults>,
     /// Calls Telegram took whose `sent` mark could not be written (the
     /// database failing): never sent again, marked once it can be written.
-    unrecorded: Mutex<HashSet<i64>>,
+    unrecorded: Mutex<HashMap<i64, Option<i64>>>,
 }
 
 impl Sender {
@@ -92,7 +94,7 @@ impl Sender {
             clock: self.clock,
             metrics: self.metrics,
             faults: self.faults,
-            unrecorded: Mutex::new(HashSet::new()),
+            unrecorded: Mutex::new(HashMap::new()),
         });
         let mut busy: HashSet<i64> = HashSet::new();
         let mut lanes: JoinSet<i64> = JoinSet::new();
@@ -117,7 +119,7 @@ impl Sender {
                 }
             };
             let unrecorded = shared.lock_unrecorded().clone();
-            for head in due.into_iter().filter(|h| !unrecorded.contains(&h.id)) {
+            for head in due.into_iter().filter(|h| !unrecorded.contains_key(&h.id)) {
                 if lanes.len() >= PARALLEL_CHATS {
                     break;
                 }
@@ -146,16 +148,20 @@ impl Sender {
 }
 
 impl Shared {
-    fn lock_unrecorded(&self) -> std::sync::MutexGuard<'_, HashSet<i64>> {
+    fn lock_unrecorded(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Option<i64>>> {
         self.unrecorded.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 /// Marks sent the calls whose mark could not be written before.
 async fn record_unrecorded(shared: &Shared) {
-    let ids: Vec<i64> = shared.lock_unrecorded().iter().copied().collect();
-    for id in ids {
-        let marked = outbox::mark_sent(&shared.db, id).await;
+    let ids: Vec<(i64, Option<i64>)> = shared
+        .lock_unrecorded()
+        .iter()
+        .map(|(id, message)| (*id, *message))
+        .collect();
+    for (id, message) in ids {
+        let marked = outbox::mark_sent(&shared.db, id, message).await;
         if !shared.faults.record("marking a call sent", &marked) && marked.is_ok() {
             shared.lock_unrecorded().remove(&id);
         }
@@ -212,25 +218,44 @@ async fn run_lane(shared: Arc<Shared>, first: QueuedCall, cancel: CancellationTo
 /// (so the lane may go on with the chat's next call).
 async fn send_one(shared: &Shared, call: &QueuedCall) -> bool {
     let params: Value = serde_json::from_str(&call.params).unwrap_or(Value::Null);
+    let (method, params) = match edit::resolve(&shared.db, call, params).await {
+        Ok(Some(resolved)) => resolved,
+        Ok(None) => {
+            // Nothing left to edit (a keyboard on a message that never went out).
+            let stored = outbox::mark_sent(&shared.db, call.id, None).await;
+            return !shared.faults.record("recording a send", &stored) && stored.is_ok();
+        }
+        Err(e) => {
+            shared.faults.record("reading the outbox", &Err::<(), _>(e));
+            return false;
+        }
+    };
     // The client counts the call in telegate_bot_api_calls_total.
-    let result = shared.client.call(&call.method, &params).await;
+    let result = shared.client.call(&method, &params).await;
     let now = shared.clock.now_ms();
     let (sent, stored) = match result {
-        Ok(_) => (true, outbox::mark_sent(&shared.db, call.id).await),
-        Err(e) => (false, record_failure(shared, call, &e, now).await),
+        Ok(result) => (Some(result["message_id"].as_i64()), None),
+        // An edit to what the message already shows: done.
+        Err(e) if edit::is_unmodified(&e) => (Some(None), None),
+        Err(e) => (None, Some(e)),
+    };
+    let stored = match (sent, stored) {
+        (Some(message), _) => outbox::mark_sent(&shared.db, call.id, message).await,
+        (None, Some(e)) => record_failure(shared, call, &e, now).await,
+        (None, None) => Ok(()),
     };
     let storage = shared.faults.record("recording a send", &stored);
     if let Err(e) = stored {
-        if sent {
+        if let Some(message) = sent {
             // Telegram has it: it must not go out again.
-            shared.lock_unrecorded().insert(call.id);
+            shared.lock_unrecorded().insert(call.id, message);
         }
         if !storage {
             tracing::error!(id = call.id, error = %e, "cannot record the outcome of a send");
         }
         return false;
     }
-    sent
+    sent.is_some()
 }
 
 async fn record_failure(
@@ -336,6 +361,7 @@ mod tests {
             params: "{}".into(),
             attempts,
             created_at: NOW - age_ms,
+            edit_of: None,
         }
     }
 

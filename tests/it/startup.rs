@@ -23,7 +23,7 @@ async fn startup_sets_the_webhook_with_url_and_secret_and_the_commands() {
     assert_eq!(hook["secret_token"], SECRET);
     assert_eq!(
         hook["allowed_updates"],
-        serde_json::json!(["message", "my_chat_member"])
+        serde_json::json!(["message", "my_chat_member", "callback_query"])
     );
     assert_eq!(hook["max_connections"], 40);
     let names = |menu: &serde_json::Value| -> Vec<String> {

@@ -211,7 +211,7 @@ async fn with_cert_upload_set_webhook_carries_the_certificate_as_a_file() {
     assert_eq!(set.params["secret_token"], SECRET);
     assert_eq!(
         set.params["allowed_updates"],
-        serde_json::json!(["message", "my_chat_member"])
+        serde_json::json!(["message", "my_chat_member", "callback_query"])
     );
     assert_eq!(app.standin.webhook()["has_custom_certificate"], true);
 }

@@ -23,5 +23,24 @@ pub async fn run(ctx: &Context, bot: &Dispatcher) -> anyhow::Result<String> {
         };
         let _ = write!(text, "\n/{}{usage} - {}{mark}", c.name, c.description);
     }
+    let Some(user) = ctx.user_id else {
+        return Ok(text);
+    };
+    let mut relayed = String::new();
+    for c in &bot.relay.catalog().commands {
+        if !bot.may_run(user, c).await? {
+            continue;
+        }
+        let mark = match (c.sensitive, c.confirm) {
+            (true, _) => " (needs /auth, asks to confirm)",
+            (false, true) => " (asks to confirm)",
+            _ => "",
+        };
+        let _ = write!(relayed, "\n{c} - {}{mark}", c.description);
+    }
+    if !relayed.is_empty() {
+        text.push_str("\n\nThe operator's commands (in a private chat with me):");
+        text.push_str(&relayed);
+    }
     Ok(text)
 }

@@ -2,7 +2,9 @@
 
 mod allow;
 mod audit;
+mod cancel;
 mod help;
+mod jobs;
 mod lockouts;
 mod ping;
 mod revoke;
@@ -74,6 +76,18 @@ pub const COMMANDS: &[CommandSpec] = &[
         Level::Ordinary,
     ),
     spec("logout", "", "close your session", Level::Ordinary),
+    spec(
+        "jobs",
+        "",
+        "your recent relay commands and how they ended",
+        Level::Ordinary,
+    ),
+    spec(
+        "cancel",
+        "",
+        "stop your running relay commands",
+        Level::Ordinary,
+    ),
     spec("users", "", "who may use the bot", Level::Owner),
     spec(
         "allow",
@@ -153,6 +167,8 @@ pub async fn run(
         "ping" => Reply::text(ping::run()),
         "status" => Reply::text(status::run(bot).await?),
         "whoami" => Reply::text(whoami::run(ctx)),
+        "jobs" => Reply::text(jobs::run(ctx, bot).await?),
+        "cancel" => Reply::text(cancel::run(ctx, bot)),
         "users" => Reply::text(users::run(bot).await?),
         "allow" => allow::run(args, ctx, bot).await?,
         "revoke" => revoke::run(args, bot).await?,
