@@ -27,7 +27,12 @@ pub fn parse(html: &str) -> Result<Parsed, String> {
     };
     reader.run()?;
     let mut entities = reader.entities;
-    entities.sort_by_key(|e| (e["offset"].as_u64(), std::cmp::Reverse(e["length"].as_u64())));
+    entities.sort_by_key(|e| {
+        (
+            e["offset"].as_u64(),
+            std::cmp::Reverse(e["length"].as_u64()),
+        )
+    });
     Ok(Parsed {
         text: reader.text,
         entities,
@@ -218,7 +223,9 @@ impl Reader<'_> {
     fn attribute(&mut self, begin: usize) -> Result<(String, String), String> {
         let key = self.name().to_ascii_lowercase();
         if key.is_empty() {
-            return Err(format!("Empty attribute name in the tag at byte offset {begin}"));
+            return Err(format!(
+                "Empty attribute name in the tag at byte offset {begin}"
+            ));
         }
         self.skip_spaces();
         if !self.html[self.pos..].starts_with('=') {
@@ -287,13 +294,14 @@ mod tests {
 
     #[test]
     fn tags_become_entities_and_entities_are_decoded() {
-        let parsed = parse("<b>bold</b> &lt;x&gt; &amp; &quot;q&quot; <pre>a &lt; b</pre>").unwrap();
+        let parsed =
+            parse("<b>bold</b> &lt;x&gt; &amp; &quot;q&quot; <pre>a &lt; b</pre>").unwrap();
         assert_eq!(parsed.text, "bold <x> & \"q\" a < b");
         assert_eq!(
             parsed.entities,
             vec![
                 json!({"type": "bold", "offset": 0, "length": 4}),
-                json!({"type": "pre", "offset": 16, "length": 5}),
+                json!({"type": "pre", "offset": 15, "length": 5}),
             ]
         );
     }
@@ -303,7 +311,9 @@ mod tests {
         let parsed = parse("😀 <a href=\"https://x.org/?a=1&amp;b=2\">link</a>").unwrap();
         assert_eq!(
             parsed.entities,
-            vec![json!({"type": "text_link", "offset": 3, "length": 4, "url": "https://x.org/?a=1&b=2"})]
+            vec![
+                json!({"type": "text_link", "offset": 3, "length": 4, "url": "https://x.org/?a=1&b=2"})
+            ]
         );
     }
 
@@ -321,7 +331,10 @@ mod tests {
         for (html, error) in [
             ("1 < 2", "Unsupported start tag \"\" at byte offset 2"),
             ("<script>x</script>", "Unsupported start tag \"script\""),
-            ("<b>bold", "Can't find end tag corresponding to start tag \"b\""),
+            (
+                "<b>bold",
+                "Can't find end tag corresponding to start tag \"b\"",
+            ),
             ("<b><i>x</b></i>", "Unmatched end tag at byte offset 7"),
             ("x</b>", "Unexpected end tag"),
             ("<b", "Unclosed start tag at byte offset 0"),

@@ -219,19 +219,22 @@ fn answer(state: &State, method: &str, params: &Value) -> Answered {
                 "allowed_updates": hook["allowed_updates"],
             })))
         }
-        "sendMessage" => messages::send_message(state, params).map(plain).map_err(bad),
+        "sendMessage" => messages::send_message(state, params)
+            .map(plain)
+            .map_err(bad),
         "editMessageText" => messages::edit_message_text(state, params)
             .map(plain)
             .map_err(bad),
         "editMessageReplyMarkup" => messages::edit_message_reply_markup(state, params)
             .map(plain)
             .map_err(bad),
-        "sendDocument" => messages::send_document(state, params).map(plain).map_err(bad),
+        "sendDocument" => messages::send_document(state, params)
+            .map(plain)
+            .map_err(bad),
         "answerCallbackQuery" => callbacks::answer_callback_query(state, params)
             .map(plain)
             .map_err(bad),
-        "setMyCommands" | "deleteMyCommands" | "leaveChat" | "deleteMessage"
-        | "sendChatAction" => {
+        "setMyCommands" | "deleteMyCommands" | "leaveChat" | "deleteMessage" | "sendChatAction" => {
             let needs_chat = matches!(method, "leaveChat" | "deleteMessage" | "sendChatAction");
             if needs_chat && params["chat_id"].is_null() {
                 return Err(bad("Bad Request: chat_id is empty".to_owned()));

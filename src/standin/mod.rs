@@ -324,11 +324,13 @@ impl StandIn {
         let waiting = async {
             loop {
                 let changed = self.state.changed.notified();
-                let calls = lock(&self.state.calls);
-                if calls.len() > seen {
-                    return calls[seen..].to_vec();
+                let after = {
+                    let calls = lock(&self.state.calls);
+                    calls.get(seen..).unwrap_or_default().to_vec()
+                };
+                if !after.is_empty() {
+                    return after;
                 }
-                drop(calls);
                 changed.await;
             }
         };
