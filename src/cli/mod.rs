@@ -57,6 +57,10 @@ pub enum Command {
         /// Keep the conversation in this database file (default: a temporary one).
         #[arg(long, value_name = "PATH")]
         database: Option<PathBuf>,
+        /// Run the relay commands of this file (as COMMANDS_FILE), checked
+        /// first like `telegate commands check`.
+        #[arg(long, value_name = "FILE")]
+        commands: Option<PathBuf>,
     },
     /// The audit trail: lists decisions, oldest first (or checks the chain
     /// with `audit verify`).
@@ -167,7 +171,9 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match command {
         Command::Serve => runtime.block_on(serve(Intake::Webhook)),
         Command::Poll => runtime.block_on(serve(Intake::Polling)),
-        Command::Sandbox { database } => runtime.block_on(sandbox::run(database)),
+        Command::Sandbox { database, commands } => {
+            runtime.block_on(sandbox::run(database, commands))
+        }
         Command::Audit {
             action: Some(AuditAction::Verify { head }),
             ..

@@ -1,9 +1,6 @@
 //! The stand-in's HTTP routes and the Bot API methods it implements.
 
-use std::{
-    sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::sync::Arc;
 
 use axum::{
     Json, Router,
@@ -15,11 +12,8 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::{Call, Fault, State, lock, updates};
+use super::{Call, Fault, State, callbacks, lock, messages, updates};
 use crate::telegram::throttle::is_message;
-
-/// Telegram's limit on a message text, in UTF-16 code units.
-const MAX_TEXT_UTF16: usize = 4096;
 
 pub(super) fn router(state: Arc<State>) -> Router {
     Router::new()
@@ -39,6 +33,7 @@ async fn call(
             params: Value::Null,
             status: 401,
             at_ms: state.clock.now_ms(),
+            result: Value::Null,
         });
         state.changed.notify_waiters();
         return error(401, "Unauthorized", None);
@@ -64,12 +59,14 @@ async fn call(
             params,
             status: 0,
             at_ms: state.clock.now_ms(),
+            result: Value::Null,
         });
         state.changed.notify_waiters();
         return std::future::pending().await;
     }
     let dropped = fault == Some(Fault::Drop);
     let at_ms = state.clock.now_ms();
+    let mut result = Value::Null;
     let response = match fault {
         Some(fault) => fault_response(fault),
         None => match flood_wait(&state, &method, &params, at_ms) {
@@ -79,7 +76,16 @@ async fn call(
                 Some(seconds),
             ),
             None if method == "getUpdates" => updates::get_updates(&state, &params).await,
-            None => answer(&state, &method, &params),
+            None => match answer(&state, &method, &params) {
+                Ok((value, description)) => {
+                    result = value.clone();
+                    match description {
+                        Some(description) => ok_described(value, description),
+                        None => ok(value),
+                    }
+                }
+                Err((code, description)) => error(code, &description, None),
+            },
         },
     };
     lock(&state.calls).push(Call {
@@ -91,6 +97,7 @@ async fn call(
             response.status().as_u16()
         },
         at_ms,
+        result,
     });
     state.changed.notify_waiters();
     response
@@ -107,7 +114,7 @@ async fn json_params(request: Request) -> Result<Value, String> {
 }
 
 /// multipart/form-data as the Bot API takes it: text fields (JSON values
-/// written as text), and files, recorded as their name and content.
+/// written as text), and files, recorded as their name, content and size.
 async fn form_params(request: Request) -> Result<Value, String> {
     const BAD: &str = "Bad Request: can't parse multipart form";
     let mut form = Multipart::from_request(request, &())
@@ -120,7 +127,9 @@ async fn form_params(request: Request) -> Result<Value, String> {
         let bytes = field.bytes().await.map_err(|_| BAD.to_owned())?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         params[name] = match file_name {
-            Some(file_name) => json!({ "file_name": file_name, "content": text }),
+            Some(file_name) => {
+                json!({ "file_name": file_name, "content": text, "size": bytes.len() })
+            }
             None => serde_json::from_str(&text).unwrap_or(Value::String(text)),
         };
     }
@@ -131,7 +140,8 @@ async fn form_params(request: Request) -> Result<Value, String> {
 fn flood_wait(state: &State, method: &str, params: &Value, now: i64) -> Option<u64> {
     let limits = (*lock(&state.limits))?;
     let chat_id = params["chat_id"].as_i64()?;
-    if !is_message(method) {
+    // Telegram counts every edit; telegate's own pacing may not know them all.
+    if !is_message(method) && method != "editMessageReplyMarkup" {
         return None;
     }
     lock(&state.ledger).admit(&limits, chat_id, now).err()
@@ -175,9 +185,14 @@ fn fault_response(fault: Fault) -> Response {
     }
 }
 
-fn answer(state: &State, method: &str, params: &Value) -> Response {
+/// A method's result and description, or its error's code and description.
+type Answered = Result<(Value, Option<&'static str>), (u16, String)>;
+
+fn answer(state: &State, method: &str, params: &Value) -> Answered {
+    let bad = |description: String| (400, description);
+    let plain = |result: Value| (result, None);
     match method {
-        "getMe" => ok(json!({
+        "getMe" => Ok(plain(json!({
             "id": state.bot_id,
             "is_bot": true,
             "first_name": "telegate sandbox",
@@ -185,51 +200,58 @@ fn answer(state: &State, method: &str, params: &Value) -> Response {
             "can_join_groups": true,
             "can_read_all_group_messages": false,
             "supports_inline_queries": false,
-        })),
+        }))),
         "setWebhook" => set_webhook(state, params),
         "deleteWebhook" => {
             *lock(&state.webhook) = Value::Null;
             if params["drop_pending_updates"].as_bool() == Some(true) {
                 lock(&state.held).clear();
             }
-            ok_described(json!(true), "Webhook was deleted")
+            Ok((json!(true), Some("Webhook was deleted")))
         }
         "getWebhookInfo" => {
             let hook = lock(&state.webhook).clone();
-            ok(json!({
+            Ok(plain(json!({
                 "url": hook["url"].as_str().unwrap_or_default(),
                 "has_custom_certificate": hook["has_custom_certificate"] == true,
                 "pending_update_count": lock(&state.held).len(),
                 "max_connections": hook["max_connections"].as_u64().unwrap_or(40),
                 "allowed_updates": hook["allowed_updates"],
-            }))
+            })))
         }
-        "sendMessage" | "editMessageText" => send_message(state, params),
-        "sendDocument" => send_document(state, params),
-        "setMyCommands"
-        | "deleteMyCommands"
-        | "leaveChat"
-        | "deleteMessage"
-        | "answerCallbackQuery"
-        | "sendChatAction" => {
+        "sendMessage" => messages::send_message(state, params)
+            .map(plain)
+            .map_err(bad),
+        "editMessageText" => messages::edit_message_text(state, params)
+            .map(plain)
+            .map_err(bad),
+        "editMessageReplyMarkup" => messages::edit_message_reply_markup(state, params)
+            .map(plain)
+            .map_err(bad),
+        "sendDocument" => messages::send_document(state, params)
+            .map(plain)
+            .map_err(bad),
+        "answerCallbackQuery" => callbacks::answer_callback_query(state, params)
+            .map(plain)
+            .map_err(bad),
+        "setMyCommands" | "deleteMyCommands" | "leaveChat" | "deleteMessage" | "sendChatAction" => {
             let needs_chat = matches!(method, "leaveChat" | "deleteMessage" | "sendChatAction");
             if needs_chat && params["chat_id"].is_null() {
-                return error(400, "Bad Request: chat_id is empty", None);
+                return Err(bad("Bad Request: chat_id is empty".to_owned()));
             }
-            ok(json!(true))
+            Ok(plain(json!(true)))
         }
-        _ => error(404, "Not Found", None),
+        _ => Err((404, "Not Found".to_owned())),
     }
 }
 
-fn set_webhook(state: &State, params: &Value) -> Response {
+fn set_webhook(state: &State, params: &Value) -> Answered {
     let url = params["url"].as_str().unwrap_or_default();
     if !url.is_empty() && !url.starts_with("https://") {
-        return error(
+        return Err((
             400,
-            "Bad Request: bad webhook: An HTTPS URL must be provided for webhook",
-            None,
-        );
+            "Bad Request: bad webhook: An HTTPS URL must be provided for webhook".to_owned(),
+        ));
     }
     let secret_ok = params["secret_token"].as_str().is_none_or(|s| {
         (1..=256).contains(&s.len())
@@ -237,11 +259,10 @@ fn set_webhook(state: &State, params: &Value) -> Response {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     });
     if !secret_ok {
-        return error(
+        return Err((
             400,
-            "Bad Request: secret token contains unallowed characters",
-            None,
-        );
+            "Bad Request: secret token contains unallowed characters".to_owned(),
+        ));
     }
     // A certificate arrives only as an uploaded file (multipart).
     let mut hook = params.clone();
@@ -255,73 +276,14 @@ fn set_webhook(state: &State, params: &Value) -> Response {
             hook["has_custom_certificate"] = json!(true);
         }
         _ => {
-            return error(
+            return Err((
                 400,
-                "Bad Request: bad webhook: Failed to set custom certificate file",
-                None,
-            );
+                "Bad Request: bad webhook: Failed to set custom certificate file".to_owned(),
+            ));
         }
     }
     *lock(&state.webhook) = hook;
-    ok_described(json!(true), "Webhook was set")
-}
-
-fn send_message(state: &State, params: &Value) -> Response {
-    let Some(chat_id) = params["chat_id"].as_i64() else {
-        return error(400, "Bad Request: chat not found", None);
-    };
-    let text = params["text"].as_str().unwrap_or_default();
-    if text.trim().is_empty() {
-        return error(400, "Bad Request: message text is empty", None);
-    }
-    if text.encode_utf16().count() > MAX_TEXT_UTF16 {
-        return error(400, "Bad Request: message is too long", None);
-    }
-    let message_id = next_message_id(state, chat_id);
-    let chat_type = if chat_id > 0 { "private" } else { "supergroup" };
-    let date = unix_now();
-    ok(json!({
-        "message_id": message_id,
-        "from": {"id": state.bot_id, "is_bot": true, "first_name": "telegate sandbox", "username": state.username},
-        "chat": {"id": chat_id, "type": chat_type},
-        "date": date,
-        "text": text,
-    }))
-}
-
-/// A document uploaded in the form (a file id or URL is not stored here).
-fn send_document(state: &State, params: &Value) -> Response {
-    let Some(chat_id) = params["chat_id"].as_i64() else {
-        return error(400, "Bad Request: chat not found", None);
-    };
-    let Some(file_name) = params["document"]["file_name"].as_str() else {
-        return error(
-            400,
-            "Bad Request: there is no document in the request",
-            None,
-        );
-    };
-    let message_id = next_message_id(state, chat_id);
-    ok(json!({
-        "message_id": message_id,
-        "chat": {"id": chat_id, "type": if chat_id > 0 { "private" } else { "supergroup" }},
-        "date": unix_now(),
-        "document": {"file_name": file_name, "file_id": format!("doc-{chat_id}-{message_id}"), "file_unique_id": format!("u{message_id}")},
-        "caption": params["caption"],
-    }))
-}
-
-fn next_message_id(state: &State, chat_id: i64) -> i64 {
-    let mut ids = lock(&state.next_message_id);
-    let next = ids.entry(chat_id).or_insert(0);
-    *next += 1;
-    *next
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    Ok((json!(true), Some("Webhook was set")))
 }
 
 pub(super) fn ok(result: Value) -> Response {

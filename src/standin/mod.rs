@@ -8,9 +8,19 @@
 //! second overall), getUpdates with long polling (409 while a webhook is set,
 //! or when a newer getUpdates call takes over), and any fault a test asks
 //! for (429, 5xx, an HTML page, a dropped connection).
+//!
+//! It keeps every message it sent, per chat, so that editMessageText and
+//! editMessageReplyMarkup work on them as on Telegram ("message to edit not
+//! found", "message is not modified"), checks `parse_mode: "HTML"` as
+//! strictly as Telegram (an unescaped `<` is a 400), and makes the
+//! callback_query update for a press of one of their buttons.
 
+mod callbacks;
+pub mod html;
 mod limits;
+mod messages;
 mod methods;
+mod sent;
 mod updates;
 
 use std::{
@@ -25,6 +35,9 @@ use tokio::{net::TcpListener, sync::Notify, task::JoinHandle};
 
 use crate::{clock::Clock, telegram::throttle::Limits};
 
+pub use messages::NOT_MODIFIED;
+pub use sent::{Button, Document, MAX_CALLBACK_DATA, SentMessage};
+
 /// One call the stand-in received, and the HTTP status it answered (0 when
 /// the connection was dropped instead).
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +47,8 @@ pub struct Call {
     pub status: u16,
     /// When it arrived, by the stand-in's clock (unix ms).
     pub at_ms: i64,
+    /// The `result` it was answered with (`null` unless it succeeded).
+    pub result: Value,
 }
 
 /// A failure to answer with instead of the normal result.
@@ -90,7 +105,9 @@ pub(crate) struct State {
     username: String,
     calls: Mutex<Vec<Call>>,
     faults: Mutex<Faults>,
-    next_message_id: Mutex<HashMap<i64, i64>>,
+    /// Every message sent, per chat.
+    chats: Mutex<sent::Chats>,
+    callbacks: Mutex<callbacks::Callbacks>,
     webhook: Mutex<Value>,
     /// Updates for getUpdates, and which call is the live one.
     held: Mutex<updates::Held>,
@@ -142,7 +159,8 @@ impl StandIn {
             username: username.to_owned(),
             calls: Mutex::default(),
             faults: Mutex::default(),
-            next_message_id: Mutex::default(),
+            chats: Mutex::default(),
+            callbacks: Mutex::default(),
             webhook: Mutex::new(Value::Null),
             held: Mutex::default(),
             arrived: Notify::new(),
@@ -243,6 +261,84 @@ impl StandIn {
         faults.chats.clear();
     }
 
+    /// The message `message_id` of the chat as it is now (after any edits),
+    /// or `None` when the bot sent no such message.
+    pub fn message(&self, chat_id: i64, message_id: i64) -> Option<SentMessage> {
+        lock(&self.state.chats).get(chat_id, message_id).cloned()
+    }
+
+    /// Every message the bot sent to the chat, as it is now, oldest first.
+    pub fn messages(&self, chat_id: i64) -> Vec<SentMessage> {
+        lock(&self.state.chats).all(chat_id)
+    }
+
+    /// The update Telegram sends when `from` (a user id) presses the button
+    /// labelled `button` under the message: a callback_query carrying the
+    /// button's data and the message as it is now, to post to the webhook.
+    /// `None` when there is no such message or button. The stand-in expects
+    /// an answerCallbackQuery for it (see [`StandIn::unanswered_callbacks`]).
+    pub fn press(
+        &self,
+        update_id: i64,
+        chat_id: i64,
+        message_id: i64,
+        from: i64,
+        button: &str,
+    ) -> Option<Value> {
+        let nth = self
+            .message(chat_id, message_id)?
+            .buttons()
+            .iter()
+            .position(|b| b.text == button)?;
+        let user = serde_json::json!({"id": from, "is_bot": false, "first_name": "Someone"});
+        self.press_nth(update_id, (chat_id, message_id), &user, nth)
+    }
+
+    /// [`StandIn::press`] for the `nth` button (from 0, row by row), pressed
+    /// by `from` (a Bot API `User` object).
+    pub fn press_nth(
+        &self,
+        update_id: i64,
+        (chat_id, message_id): (i64, i64),
+        from: &Value,
+        nth: usize,
+    ) -> Option<Value> {
+        callbacks::press(&self.state, update_id, (chat_id, message_id), from, nth)
+    }
+
+    /// The ids of the callback queries made by presses that no successful
+    /// answerCallbackQuery has answered yet (a client would still show a
+    /// spinner for them).
+    pub fn unanswered_callbacks(&self) -> Vec<String> {
+        callbacks::unanswered(&self.state)
+    }
+
+    /// The parameters of every successful answerCallbackQuery, in order.
+    pub fn callback_answers(&self) -> Vec<Value> {
+        self.successful("answerCallbackQuery")
+    }
+
+    /// The calls after the first `seen`, waiting (until the deadline) for
+    /// at least one when there are none yet; empty when none came.
+    pub async fn calls_after(&self, seen: usize, deadline: Duration) -> Vec<Call> {
+        let waiting = async {
+            loop {
+                let changed = self.state.changed.notified();
+                let after = {
+                    let calls = lock(&self.state.calls);
+                    calls.get(seen..).unwrap_or_default().to_vec()
+                };
+                if !after.is_empty() {
+                    return after;
+                }
+                changed.await;
+            }
+        };
+        tokio::time::timeout(deadline, waiting)
+            .await
+            .unwrap_or_default()
+    }
+
     /// Waits until `check` finds what it looks for in the calls so far, or
     /// the deadline passes (then `None`). Woken by each call; never sleeps.
     pub async fn wait_for<T>(
@@ -275,6 +371,18 @@ impl StandIn {
             (texts.len() >= count).then_some(texts)
         })
         .await
+    }
+}
+
+impl State {
+    /// The bot as the `from` of its messages.
+    fn bot_user(&self) -> Value {
+        serde_json::json!({
+            "id": self.bot_id,
+            "is_bot": true,
+            "first_name": "telegate sandbox",
+            "username": self.username,
+        })
     }
 }
 

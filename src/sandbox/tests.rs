@@ -1,0 +1,78 @@
+//! Pressing a numbered button: the typed number, the button it names, and
+//! the callback_query update sent for it, against a real stand-in.
+
+use serde_json::json;
+
+use super::{OWNER_ID, Screen, Typed, owner, press, pressed};
+use crate::{config::Secret, standin::StandIn, telegram::BotClient};
+
+const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX";
+
+/// A stand-in holding a confirmation with [Run] [Cancel] in the owner's
+/// chat, and the screen that showed it.
+async fn confirmation() -> (StandIn, BotClient, Screen) {
+    let standin = StandIn::start(TOKEN, "a_bot").await.unwrap();
+    standin.set_limits(None);
+    let client = BotClient::new(&standin.url(), &Secret::new(TOKEN)).unwrap();
+    let keyboard = json!({"inline_keyboard": [[
+        {"text": "Run", "callback_data": "c:run:17"},
+        {"text": "Cancel", "callback_data": "c:cancel:17"},
+    ]]});
+    let params =
+        json!({"chat_id": OWNER_ID, "text": "Run /restart nginx?", "reply_markup": keyboard});
+    client.call("sendMessage", &params).await.unwrap();
+    let mut screen = Screen::new(OWNER_ID);
+    for call in standin.calls() {
+        screen.show(&call);
+    }
+    (standin, client, screen)
+}
+
+#[tokio::test]
+async fn typing_a_shown_number_presses_that_button_as_the_owner() {
+    let (standin, _client, screen) = confirmation().await;
+    let Typed::Press(slot) = press::read("2", &screen) else {
+        panic!("2 names a button");
+    };
+    let update = pressed(&standin, 7, &slot).expect("the button is there");
+    let query = &update["callback_query"];
+    assert_eq!(update["update_id"], 7);
+    assert_eq!(query["data"], "c:cancel:17");
+    assert_eq!(query["from"], owner());
+    assert_eq!(query["message"]["text"], "Run /restart nginx?");
+    assert_eq!(query["message"]["chat"]["id"], OWNER_ID);
+    assert_eq!(
+        standin.unanswered_callbacks(),
+        [query["id"].as_str().unwrap()]
+    );
+}
+
+#[tokio::test]
+async fn a_number_naming_no_button_gets_a_hint_and_sends_nothing() {
+    let (_standin, _client, screen) = confirmation().await;
+    let Typed::Hint(hint) = press::read("3", &screen) else {
+        panic!("3 names no button");
+    };
+    assert!(
+        hint.contains("no button [3]") && hint.contains("[1] and [2]") && hint.contains("\\3"),
+        "{hint}"
+    );
+    assert_eq!(press::read("\\3", &screen), Typed::Message("3"));
+}
+
+#[tokio::test]
+async fn a_button_removed_since_it_was_shown_is_not_pressed() {
+    let (standin, client, screen) = confirmation().await;
+    client
+        .call(
+            "editMessageReplyMarkup",
+            &json!({"chat_id": OWNER_ID, "message_id": 1}),
+        )
+        .await
+        .unwrap();
+    let Typed::Press(slot) = press::read("1", &screen) else {
+        panic!("the screen has not seen the edit yet");
+    };
+    assert_eq!(pressed(&standin, 8, &slot), None);
+    assert!(standin.unanswered_callbacks().is_empty());
+}
