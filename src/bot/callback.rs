@@ -3,6 +3,8 @@
 //! no client is left with a spinner; only a button of ours, pressed by the
 //! person it was made for in its chat, does anything.
 
+use std::sync::Arc;
+
 use frankenstein::types::{CallbackQuery, MaybeInaccessibleMessage};
 use serde_json::json;
 
@@ -27,7 +29,7 @@ fn message_of(query: &CallbackQuery) -> Option<(i64, i32)> {
 }
 
 /// answerCallbackQuery, with a short notice (Telegram shows up to 200 characters).
-fn answer(to: i64, query: &CallbackQuery, text: &str) -> NewCall {
+pub(super) fn answer(to: i64, query: &CallbackQuery, text: &str) -> NewCall {
     let text: String = text.chars().take(200).collect();
     NewCall::new(
         to,
@@ -134,6 +136,18 @@ impl Dispatcher {
     ) -> anyhow::Result<Handled> {
         let request = &question.request;
         let user = request.user;
+        // The file may have been re-read, or the user's role changed, since
+        // the question was asked: it runs only as things are now.
+        let current = self.relay.catalog().find(&request.command.name);
+        let unchanged = current.is_some_and(|c| Arc::ptr_eq(&c, &request.command));
+        if !unchanged || !self.may_run(user, &request.command).await? {
+            return Ok(decided(
+                Decision::Refused,
+                "refused: the command changed since the question",
+                "Not run: the command or your permission to run it changed since you asked. Send it again.",
+                close(&question, Phase::NotStarted, "not run: the command changed"),
+            ));
+        }
         let mut effects = Vec::new();
         if request.command.sensitive {
             match self.session_state(user).await? {

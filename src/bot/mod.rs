@@ -298,7 +298,12 @@ impl Dispatcher {
             }
         };
         let ctx = Context::new(update.update_id, &update.kind, &typed);
-        if let Some(dropped) = self.flood_check(&ctx) {
+        if let Some(mut dropped) = self.flood_check(&ctx) {
+            if let UpdateContent::CallbackQuery(query) = &typed.content {
+                // Even a dropped press is answered: no spinner is left.
+                let lane = ctx.user_id.unwrap_or_default();
+                dropped.calls.push(callback::answer(lane, query, ""));
+            }
             return Ok(dropped);
         }
         let allowed = self.permits(&ctx).await?;

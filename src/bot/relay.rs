@@ -145,6 +145,8 @@ impl Dispatcher {
             }
         };
         handled.effects.extend(effects);
+        // Secret arguments leave no trace of the message in the database files.
+        handled.scrub = command.secret_args;
         Ok(handled)
     }
 

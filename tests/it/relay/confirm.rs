@@ -282,3 +282,64 @@ async fn a_sensitive_command_needs_a_session_before_it_even_asks() {
         .await
         .expect("the press is answered");
 }
+
+#[tokio::test]
+async fn a_question_asked_before_the_commands_file_changed_runs_nothing() {
+    let app = relay_app(COMMANDS, &[]).await;
+    let question = ask(&app, 1, OWNER).await;
+
+    let file = app.dir.path().join("commands.toml");
+    let changed = std::fs::read_to_string(&file).unwrap().replace(
+        r#"args = ["{target}"]"#,
+        r#"args = ["--target", "{target}"]"#,
+    );
+    std::fs::write(&file, changed).unwrap();
+    assert_eq!(app.reload_commands().unwrap(), Some(2));
+
+    press(&app, 2, &question, OWNER, "Run").await;
+    all_answered(&app).await;
+    assert_eq!(answers_with(&app, "changed since you asked").await, 1);
+    assert_eq!(job_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn a_bad_commands_file_on_reload_keeps_the_commands_in_force() {
+    let app = relay_app(COMMANDS, &[]).await;
+    let file = app.dir.path().join("commands.toml");
+    std::fs::write(&file, "[[command]]\nname = \"Bad Name\"\n").unwrap();
+
+    let error = app.reload_commands().unwrap_err().to_string();
+    assert!(
+        error.contains("1: missing field `description`"),
+        "the problem is named by its line: {error}"
+    );
+    let question = ask(&app, 1, OWNER).await;
+    press(&app, 2, &question, OWNER, "Run").await;
+    assert_eq!(
+        ended(&app, job_after(&app, 0).await.id).await.state,
+        "succeeded"
+    );
+}
+
+#[tokio::test]
+async fn a_press_dropped_by_the_flood_limit_is_still_answered() {
+    let app = relay_app(COMMANDS, &[("INBOUND_LIMIT_PER_MIN", "1")]).await;
+    let question = ask(&app, 1, OWNER).await;
+
+    for update_id in [2, 3] {
+        let update = app
+            .standin
+            .press(
+                update_id,
+                question.chat_id,
+                question.message_id,
+                OWNER,
+                "Run",
+            )
+            .unwrap();
+        app.post_update(&update).await;
+        app.wait_handled(update_id).await;
+    }
+    all_answered(&app).await;
+    assert_eq!(job_count(&app).await, 0);
+}

@@ -137,6 +137,11 @@ impl TestApp {
         self.running().reload_certificate().await
     }
 
+    /// Re-reads COMMANDS_FILE, as SIGHUP does.
+    pub fn reload_commands(&self) -> anyhow::Result<Option<usize>> {
+        self.running().reload_commands()
+    }
+
     /// Runs a round of the minute's housekeeping now, instead of waiting
     /// for the timer.
     pub async fn housekeeping_now(&self) {
