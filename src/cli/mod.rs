@@ -112,8 +112,6 @@ pub enum Command {
     /// can be reached. Exits 1 when a check fails.
     Check,
     /// The relay's commands file (COMMANDS_FILE): `commands check`.
-    ///
-    /// serve does not run relay commands yet.
     Commands {
         #[command(subcommand)]
         action: commands::Action,

@@ -1,5 +1,4 @@
-//! The command relay (issue 11): the operator's own commands, run from the
-//! chat. Built in parts; so far:
+//! The command relay: the operator's own commands, run from the chat.
 //!
 //! - [`spec`]: the commands file (COMMANDS_FILE), read and checked with every
 //!   problem named by its line (`telegate commands check`);
@@ -10,10 +9,14 @@
 //!   environment, its own process group tied to telegate, output captured
 //!   ([`capture`] into [`output`], [`exit`]), and the whole group ended at
 //!   timeout or cancel; [`group`] also ends groups a killed telegate left
-//!   behind.
+//!   behind;
+//! - [`service`]: the relay in serve: the commands in force (re-read on
+//!   SIGHUP), the limits, each job from start to end, recovery at start;
+//! - [`buttons`]: [Run] [Cancel] and [Cancel] as opaque one-shot ids;
+//! - [`status`]: what a job's status message says.
 //!
-//! Nothing here is wired into serve, the bot or the dispatcher yet: serve
-//! does not run relay commands.
+//! The chat side (who may run what, confirmations, callback queries) is in
+//! `bot::relay` and `bot::callback`; the job table in `store::jobs`.
 
 pub mod args;
 pub mod buttons;
