@@ -115,3 +115,21 @@ async fn a_command_ignoring_sigterm_is_killed_at_its_timeout_with_its_child() {
     );
     assert_eq!(job.exit.as_deref(), Some("killed by SIGKILL"));
 }
+
+#[tokio::test]
+async fn stopping_serve_ends_running_jobs_marks_them_interrupted_and_says_so_after_the_restart() {
+    let mut app = relay_app(COMMANDS, &[]).await;
+    let (job, pgid) = start_waiting(&app, 1, OWNER).await;
+    status_message(&app, &job).await;
+
+    app.stop().await;
+    assert!(!group::is_running(pgid), "the job outlived serve");
+
+    // The edit that says so waited in the outbox for the next start.
+    app.start().await;
+    let stopped = jobs::get(app.db(), job.id).await.unwrap().unwrap();
+    assert_eq!(stopped.state, "interrupted");
+    let shown = final_status(&app, &job).await.shown;
+    assert!(shown.starts_with("⚠️ /wait — interrupted"), "{shown}");
+    assert_eq!(super::job_count(&app).await, 1, "nothing was run again");
+}
