@@ -141,6 +141,7 @@ impl Housekeeping {
                 (Prunable::Inbox, now - keep),
                 (Prunable::OutboxSent, now - keep),
                 (Prunable::OutboxDead, now - 2 * keep),
+                (Prunable::Jobs, now - keep),
             ]);
         }
         for (what, before) in due {

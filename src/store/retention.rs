@@ -26,11 +26,13 @@ pub enum Prunable {
     EnrolmentWrong,
     /// A pause of enrolment that ended before it.
     EnrolmentPause,
+    /// Relay jobs that ended before it; live ones never.
+    Jobs,
 }
 
 impl Prunable {
     /// Every kind, in the order housekeeping prunes them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Inbox,
         Self::OutboxSent,
         Self::OutboxDead,
@@ -39,6 +41,7 @@ impl Prunable {
         Self::Lockouts,
         Self::EnrolmentWrong,
         Self::EnrolmentPause,
+        Self::Jobs,
     ];
 
     /// The table the rows are in.
@@ -51,6 +54,7 @@ impl Prunable {
             Self::Lockouts => "lockouts",
             Self::EnrolmentWrong => "enrolment_wrong",
             Self::EnrolmentPause => "enrolment_pause",
+            Self::Jobs => "jobs",
         }
     }
 
@@ -89,6 +93,11 @@ impl Prunable {
             Self::EnrolmentPause => {
                 "DELETE FROM enrolment_pause WHERE id IN (SELECT id FROM enrolment_pause
                  WHERE until < ?1 LIMIT ?2)"
+            }
+            // Through jobs_ended (migrations/0010).
+            Self::Jobs => {
+                "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
+                 WHERE ended_at < ?1 AND state NOT IN ('queued', 'running') LIMIT ?2)"
             }
         }
     }
@@ -172,6 +181,26 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(left, [2, 4, 5]);
+    }
+
+    #[tokio::test]
+    async fn old_ended_jobs_go_and_live_or_recent_ones_stay() {
+        let (_dir, db) = fresh().await;
+        run(
+            &db,
+            "INSERT INTO jobs (id, command, user_id, chat_id, shown, state, created_at, ended_at) VALUES
+             (1, 'x', 7, 7, '/x', 'succeeded', 0, 10),
+             (2, 'x', 7, 7, '/x', 'failed', 0, 500),
+             (3, 'x', 7, 7, '/x', 'running', 0, NULL),
+             (4, 'x', 7, 7, '/x', 'queued', 0, NULL)",
+        )
+        .await;
+        assert_eq!(prune_batch(&db, Prunable::Jobs, 100).await.unwrap(), 1);
+        let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM jobs ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        assert_eq!(left, [2, 3, 4]);
     }
 
     #[tokio::test]
