@@ -42,6 +42,7 @@ pub async fn run() -> anyhow::Result<()> {
             if let Some(files) = &config.tls {
                 verdicts.push(certificate(files, &config).await);
             }
+            verdicts.push(commands_file(config.commands_file.as_deref()));
             verdicts.push(token(&config).await);
         }
     }
@@ -61,6 +62,21 @@ pub async fn run() -> anyhow::Result<()> {
         anyhow::bail!("{failed} check(s) failed (above)");
     }
     Ok(())
+}
+
+/// COMMANDS_FILE, checked as serve checks it at start.
+fn commands_file(path: Option<&Path>) -> Verdict {
+    let Some(path) = path else {
+        return Verdict::Skip("COMMANDS_FILE is not set: no relay commands".into());
+    };
+    match crate::relay::spec::load(path) {
+        Ok(file) => Verdict::Ok(format!(
+            "COMMANDS_FILE {} declares {} command(s)",
+            path.display(),
+            file.commands.len()
+        )),
+        Err(e) => Verdict::Fail(format!("COMMANDS_FILE: {e}")),
+    }
 }
 
 /// The env file holds secrets: only its owner may read it, and the owner is

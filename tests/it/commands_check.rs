@@ -84,3 +84,24 @@ fn commands_check_on_a_missing_file_names_it_and_exits_1() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn telegate_check_fails_on_a_bad_commands_file_naming_the_line() {
+    let mut app = crate::support::TestApp::prepare(&[]).await;
+    let file = app.dir.path().join("commands.toml");
+    std::fs::write(&file, format!("{GOOD}\n[[command]]\nname = \"Bad\"\n")).unwrap();
+    app.vars
+        .insert("COMMANDS_FILE".into(), file.display().to_string());
+
+    let (ok, out, _) = crate::support::run_telegate(&app, &["check"], "").await;
+
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("FAIL  COMMANDS_FILE: the commands file") && out.contains("\n8: "),
+        "{out}"
+    );
+
+    std::fs::write(&file, GOOD).unwrap();
+    let (_, out, _) = crate::support::run_telegate(&app, &["check"], "").await;
+    assert!(out.contains("declares 1 command(s)"), "{out}");
+}
