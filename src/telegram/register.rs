@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{ApiError, BotClient};
 use crate::{
-    bot::commands::{COMMANDS, Level},
+    bot::commands::{COMMANDS, Level, listed},
     config::{Config, Intake},
 };
 
@@ -265,6 +265,7 @@ fn commands_params(owner_tools: bool, chat: Option<i64>, relay: &[MenuEntry]) ->
     let commands: Vec<Value> = COMMANDS
         .iter()
         .filter(|c| owner_tools || c.level != Level::Owner)
+        .filter(|c| listed(c, !relay.is_empty()))
         .map(|c| json!({ "command": c.name, "description": c.description }))
         .chain(
             relay

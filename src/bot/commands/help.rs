@@ -1,6 +1,6 @@
 use std::fmt::Write;
 
-use super::{COMMANDS, Level};
+use super::{COMMANDS, Level, listed};
 use crate::bot::{Dispatcher, context::Context};
 
 /// The commands this user may use; owners see the owner tools too.
@@ -9,8 +9,13 @@ pub async fn run(ctx: &Context, bot: &Dispatcher) -> anyhow::Result<String> {
         Some(user) => bot.is_owner(user).await?,
         None => false,
     };
+    let relay = !bot.relay.catalog().commands.is_empty();
     let mut text = String::from("Commands you may use:");
-    for c in COMMANDS.iter().filter(|c| owner || c.level != Level::Owner) {
+    for c in COMMANDS
+        .iter()
+        .filter(|c| owner || c.level != Level::Owner)
+        .filter(|c| listed(c, relay))
+    {
         let usage = if c.usage.is_empty() {
             String::new()
         } else {

@@ -111,6 +111,15 @@ pub const COMMANDS: &[CommandSpec] = &[
     spec("unlock", "ID", "lift a user's lockout", Level::Owner),
 ];
 
+/// Commands about relay jobs: listed (in /help and the menu) only when
+/// COMMANDS_FILE declares commands.
+pub const RELAY_TOOLS: [&str; 2] = ["jobs", "cancel"];
+
+/// Whether `spec` is listed, given whether relay commands are declared.
+pub fn listed(spec: &CommandSpec, relay: bool) -> bool {
+    relay || !RELAY_TOOLS.contains(&spec.name)
+}
+
 /// The command named `name`, if there is one.
 pub fn find(name: &str) -> Option<&'static CommandSpec> {
     COMMANDS.iter().find(|c| c.name == name)

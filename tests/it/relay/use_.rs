@@ -165,6 +165,9 @@ async fn the_menu_lists_relay_commands_and_callbacks_are_received() {
     };
     let everyone = names(&menus[0]);
     assert!(everyone.contains(&"hello".into()) && !everyone.contains(&"admin".into()));
+    // /jobs and /cancel are listed once there are relay commands (and only then:
+    // see startup.rs).
+    assert!(everyone.contains(&"jobs".into()) && everyone.contains(&"cancel".into()));
     assert!(names(&menus[1]).contains(&"admin".into()));
     let hook = app.standin.webhook();
     assert!(
