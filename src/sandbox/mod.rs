@@ -56,46 +56,20 @@ pub async fn run(database: Option<PathBuf>, commands: Option<PathBuf>) -> anyhow
         vec![token.clone(), secret.clone()],
     );
     // The passcode is public here (it is printed), so it is not redacted.
-
-    let standin = StandIn::start(&token, BOT_USERNAME)
-        .await
-        .context("cannot start the Telegram stand-in")?;
-    let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
-    let database = database.unwrap_or_else(|| scratch.path().join("sandbox.db"));
-    let mut vars = HashMap::from([
-        ("TELEGRAM_BOT_TOKEN", token),
-        ("TELEGRAM_API_URL", standin.url()),
-        (
-            "WEBHOOK_URL",
-            "https://sandbox.invalid/telegram/webhook".to_owned(),
-        ),
-        ("WEBHOOK_SECRET", secret.clone()),
-        ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
-        ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
-        ("DATABASE_URL", format!("sqlite:{}", database.display())),
-        ("BOT_OWNER_ID", OWNER_ID.to_string()),
-        ("ENROLLMENT_PASSCODE", PASSCODE.to_owned()),
-    ]);
-    if let Some((path, _)) = &commands {
-        vars.insert("COMMANDS_FILE", path.display().to_string());
-    }
-    let config = Config::from_lookup(|k| vars.get(k).cloned())?;
-    preregister(&standin, &config).await?;
-    let path = config.webhook_path.clone();
-    let running = app::start(config).await?;
-    let addr = running.addr().context("the sandbox serves a webhook")?;
-    let webhook = Webhook {
-        http: frankenstein::reqwest::Client::new(),
-        url: format!("http://{addr}{path}"),
-        secret,
-    };
-
+    let commands_file = commands.as_ref().map(|(path, _)| path.as_path());
+    let sandbox = Sandbox::start(token, secret, database, commands_file).await?;
     intro(commands.as_ref());
-    let standin = Arc::new(standin);
+
+    let Sandbox {
+        standin,
+        running,
+        webhook,
+        ..
+    } = &sandbox;
     let screen = Arc::new(Mutex::new(Screen::new(OWNER_ID)));
     let printer = tokio::spawn(print_calls(standin.clone(), screen.clone()));
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    let mut update_id = first_update_id(&running).await;
+    let mut update_id = first_update_id(running).await;
     while let Some(line) = lines.next_line().await? {
         let text = line.trim();
         if text.is_empty() {
@@ -104,10 +78,10 @@ pub async fn run(database: Option<PathBuf>, commands: Option<PathBuf>) -> anyhow
         let typed = press::read(text, &lock(&screen));
         let update = match typed {
             Typed::Message(text) => owner_message(update_id + 1, text),
-            Typed::Press(slot) => match pressed(&standin, update_id + 1, &slot) {
-                Some(update) => update,
-                None => {
-                    eprintln!("(button [{}] is no longer there)", slot.text);
+            Typed::Press(slot) => match pressed(standin, update_id + 1, &slot) {
+                Ok(update) => update,
+                Err(note) => {
+                    eprintln!("{note}");
                     continue;
                 }
             },
@@ -118,7 +92,7 @@ pub async fn run(database: Option<PathBuf>, commands: Option<PathBuf>) -> anyhow
         };
         update_id += 1;
         if webhook.post(&update).await? {
-            wait_until_answered(&running, update_id).await;
+            wait_until_answered(running, update_id).await;
         }
     }
     // Whatever came after the printer's last look is shown before leaving.
@@ -126,8 +100,65 @@ pub async fn run(database: Option<PathBuf>, commands: Option<PathBuf>) -> anyhow
     let _ = printer.await;
     let seen = lock(&screen).seen;
     show(&screen, &standin.calls_after(seen, Duration::ZERO).await);
-    running.shutdown().await;
+    sandbox.running.shutdown().await;
     Ok(())
+}
+
+/// The server and its stand-in, running.
+struct Sandbox {
+    standin: Arc<StandIn>,
+    running: Running,
+    webhook: Webhook,
+    /// Holds the database unless `--database` names one.
+    _scratch: tempfile::TempDir,
+}
+
+impl Sandbox {
+    async fn start(
+        token: String,
+        secret: String,
+        database: Option<PathBuf>,
+        commands_file: Option<&Path>,
+    ) -> anyhow::Result<Self> {
+        let standin = StandIn::start(&token, BOT_USERNAME)
+            .await
+            .context("cannot start the Telegram stand-in")?;
+        let scratch = tempfile::tempdir().context("cannot create a temporary directory")?;
+        let database = database.unwrap_or_else(|| scratch.path().join("sandbox.db"));
+        let mut vars = HashMap::from([
+            ("TELEGRAM_BOT_TOKEN", token),
+            ("TELEGRAM_API_URL", standin.url()),
+            (
+                "WEBHOOK_URL",
+                "https://sandbox.invalid/telegram/webhook".to_owned(),
+            ),
+            ("WEBHOOK_SECRET", secret.clone()),
+            ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+            ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
+            ("DATABASE_URL", format!("sqlite:{}", database.display())),
+            ("BOT_OWNER_ID", OWNER_ID.to_string()),
+            ("ENROLLMENT_PASSCODE", PASSCODE.to_owned()),
+        ]);
+        if let Some(path) = commands_file {
+            vars.insert("COMMANDS_FILE", path.display().to_string());
+        }
+        let config = Config::from_lookup(|k| vars.get(k).cloned())?;
+        preregister(&standin, &config).await?;
+        let path = config.webhook_path.clone();
+        let running = app::start(config).await?;
+        let addr = running.addr().context("the sandbox serves a webhook")?;
+        let webhook = Webhook {
+            http: frankenstein::reqwest::Client::new(),
+            url: format!("http://{addr}{path}"),
+            secret,
+        };
+        Ok(Self {
+            standin: Arc::new(standin),
+            running,
+            webhook,
+            _scratch: scratch,
+        })
+    }
 }
 
 /// The commands file, checked as `telegate commands check` does.
@@ -202,23 +233,33 @@ fn show(screen: &Mutex<Screen>, calls: &[Call]) {
     let _ = out.flush();
 }
 
-/// The update for a press of the button, if the message still has it.
-fn pressed(standin: &StandIn, update_id: i64, slot: &Slot) -> Option<Value> {
-    let message = standin.message(slot.chat_id, slot.message_id)?;
-    let button = message.buttons().into_iter().nth(slot.nth)?;
-    if button.text != slot.text {
-        return None;
-    }
+/// The update for a press of the button, or why there is none (the message
+/// no longer has it, or it is a link).
+fn pressed(standin: &StandIn, update_id: i64, slot: &Slot) -> Result<Value, String> {
+    let gone = || format!("(the button \"{}\" is no longer there)", slot.text);
+    let message = standin
+        .message(slot.chat_id, slot.message_id)
+        .ok_or_else(gone)?;
+    let button = message
+        .buttons()
+        .into_iter()
+        .nth(slot.nth)
+        .filter(|b| b.text == slot.text)
+        .ok_or_else(gone)?;
     if let Some(url) = button.url {
-        eprintln!("(that button opens {url})");
-        return None;
+        return Err(format!(
+            "(the button \"{}\" is a link to {url}: nothing to press here)",
+            slot.text
+        ));
     }
-    standin.press_nth(
-        update_id,
-        (slot.chat_id, slot.message_id),
-        &owner(),
-        slot.nth,
-    )
+    standin
+        .press_nth(
+            update_id,
+            (slot.chat_id, slot.message_id),
+            &owner(),
+            slot.nth,
+        )
+        .ok_or_else(gone)
 }
 
 /// Posts updates as Telegram does: the secret header, from Telegram's range

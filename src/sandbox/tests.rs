@@ -73,6 +73,38 @@ async fn a_button_removed_since_it_was_shown_is_not_pressed() {
     let Typed::Press(slot) = press::read("1", &screen) else {
         panic!("the screen has not seen the edit yet");
     };
-    assert_eq!(pressed(&standin, 8, &slot), None);
+    let note = pressed(&standin, 8, &slot).unwrap_err();
+    assert_eq!(note, "(the button \"Run\" is no longer there)");
     assert!(standin.unanswered_callbacks().is_empty());
+}
+
+#[tokio::test]
+async fn a_press_reaches_the_server_through_the_real_webhook() {
+    let token = format!("1000000001:SANDBOX{}", super::unique(32));
+    let sandbox = super::Sandbox::start(token.clone(), super::unique(32), None, None)
+        .await
+        .unwrap();
+    // The bot's side of a confirmation, as the relay will send it.
+    let client = BotClient::new(&sandbox.standin.url(), &Secret::new(&token)).unwrap();
+    let keyboard = json!({"inline_keyboard": [[{"text": "Run", "callback_data": "c:run:1"}]]});
+    let params = json!({"chat_id": OWNER_ID, "text": "Run /disk?", "reply_markup": keyboard});
+    client.call("sendMessage", &params).await.unwrap();
+    let mut screen = Screen::new(OWNER_ID);
+    for call in sandbox.standin.calls() {
+        screen.show(&call);
+    }
+    let Typed::Press(slot) = press::read("1", &screen) else {
+        panic!("1 names the Run button");
+    };
+    let update = pressed(&sandbox.standin, 1, &slot).unwrap();
+    assert!(sandbox.webhook.post(&update).await.unwrap(), "accepted");
+    super::wait_until_answered(&sandbox.running, 1).await;
+    let status = crate::store::inbox::status(sandbox.running.db(), 1)
+        .await
+        .unwrap();
+    assert!(
+        status.is_some_and(|s| s != "pending"),
+        "the update was stored and handled"
+    );
+    sandbox.running.shutdown().await;
 }
