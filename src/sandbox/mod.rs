@@ -67,7 +67,7 @@ pub async fn run(database: Option<PathBuf>, commands: Option<PathBuf>) -> anyhow
         ..
     } = &sandbox;
     let screen = Arc::new(Mutex::new(Screen::new(OWNER_ID)));
-    let printer = tokio::spawn(print_calls(standin.clone(), screen.clone()));
+    let printer = tokio::spawn(print_calls(standin.clone(), screen.clone(), print));
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut update_id = first_update_id(running).await;
     while let Some(line) = lines.next_line().await? {
@@ -99,7 +99,10 @@ pub async fn run(database: Option<PathBuf>, commands: Option<PathBuf>) -> anyhow
     printer.abort();
     let _ = printer.await;
     let seen = lock(&screen).seen;
-    show(&screen, &standin.calls_after(seen, Duration::ZERO).await);
+    print(shown(
+        &screen,
+        &standin.calls_after(seen, Duration::ZERO).await,
+    ));
     sandbox.running.shutdown().await;
     Ok(())
 }
@@ -212,23 +215,30 @@ fn intro(commands: Option<&(PathBuf, CommandsFile)>) {
 }
 
 /// Shows each call as it arrives (edits too, while the person types
-/// nothing), woken by the stand-in rather than polling it.
-async fn print_calls(standin: Arc<StandIn>, screen: Arc<Mutex<Screen>>) {
+/// nothing), woken by the stand-in rather than polling it. `emit` prints.
+async fn print_calls(
+    standin: Arc<StandIn>,
+    screen: Arc<Mutex<Screen>>,
+    emit: impl Fn(Vec<String>) + Send + 'static,
+) {
     loop {
         let seen = lock(&screen).seen;
         let calls = standin.calls_after(seen, Duration::from_secs(3600)).await;
-        show(&screen, &calls);
+        emit(shown(&screen, &calls));
     }
 }
 
-fn show(screen: &Mutex<Screen>, calls: &[Call]) {
-    use std::io::Write as _;
+/// The lines that show `calls`.
+fn shown(screen: &Mutex<Screen>, calls: &[Call]) -> Vec<String> {
     let mut screen = lock(screen);
+    calls.iter().flat_map(|call| screen.show(call)).collect()
+}
+
+fn print(lines: Vec<String>) {
+    use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    for call in calls {
-        for line in screen.show(call) {
-            let _ = writeln!(out, "{line}");
-        }
+    for line in lines {
+        let _ = writeln!(out, "{line}");
     }
     let _ = out.flush();
 }

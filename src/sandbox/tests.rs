@@ -108,3 +108,34 @@ async fn a_press_reaches_the_server_through_the_real_webhook() {
     );
     sandbox.running.shutdown().await;
 }
+
+#[tokio::test]
+async fn edits_are_shown_as_they_are_made_without_waiting_for_a_line() {
+    let standin = std::sync::Arc::new(StandIn::start(TOKEN, "a_bot").await.unwrap());
+    standin.set_limits(None);
+    let client = BotClient::new(&standin.url(), &Secret::new(TOKEN)).unwrap();
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(Screen::new(OWNER_ID)));
+    let (tx, mut printed) = tokio::sync::mpsc::unbounded_channel();
+    let printer = tokio::spawn(super::print_calls(standin.clone(), screen, move |lines| {
+        let _ = tx.send(lines);
+    }));
+    let mut next = async || {
+        tokio::time::timeout(std::time::Duration::from_secs(10), printed.recv())
+            .await
+            .expect("printed in time")
+            .unwrap()
+    };
+    let params = json!({"chat_id": OWNER_ID, "text": "⏳ /count — running"});
+    client.call("sendMessage", &params).await.unwrap();
+    assert_eq!(next().await, ["bot> ⏳ /count — running"]);
+    for seconds in [2, 4] {
+        let text = format!("⏳ /count — running, {seconds} s");
+        let params = json!({"chat_id": OWNER_ID, "message_id": 1, "text": text});
+        client.call("editMessageText", &params).await.unwrap();
+        assert_eq!(
+            next().await,
+            [format!("bot (edited {})> {text}", seconds / 2)]
+        );
+    }
+    printer.abort();
+}
