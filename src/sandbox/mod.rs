@@ -6,31 +6,32 @@
 //! presses one (a callback_query through the same webhook).
 
 mod press;
+mod printer;
 mod render;
+mod updates;
 
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use anyhow::Context;
-use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::{
     app::{self, Running},
     config::{Config, LogFormat},
-    http::SECRET_HEADER,
     logging,
     relay::spec::{self, CommandsFile},
-    standin::{Call, StandIn},
-    store::{inbox, outbox},
+    standin::StandIn,
     telegram::{BotClient, register},
 };
 use press::Typed;
-use render::{Screen, Slot};
+use printer::{print, print_calls, shown};
+use render::Screen;
+use updates::{Webhook, first_update_id, owner_message, pressed, wait_until_answered};
 
 /// The sandbox owner's user id (and so the private chat's id).
 pub const OWNER_ID: i64 = 10_001;
@@ -212,153 +213,6 @@ fn intro(commands: Option<&(PathBuf, CommandsFile)>) {
             }
         );
     }
-}
-
-/// Shows each call as it arrives (edits too, while the person types
-/// nothing), woken by the stand-in rather than polling it. `emit` prints.
-async fn print_calls(
-    standin: Arc<StandIn>,
-    screen: Arc<Mutex<Screen>>,
-    emit: impl Fn(Vec<String>) + Send + 'static,
-) {
-    loop {
-        let seen = lock(&screen).seen;
-        let calls = standin.calls_after(seen, Duration::from_secs(3600)).await;
-        emit(shown(&screen, &calls));
-    }
-}
-
-/// The lines that show `calls`.
-fn shown(screen: &Mutex<Screen>, calls: &[Call]) -> Vec<String> {
-    let mut screen = lock(screen);
-    calls.iter().flat_map(|call| screen.show(call)).collect()
-}
-
-fn print(lines: Vec<String>) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    for line in lines {
-        let _ = writeln!(out, "{line}");
-    }
-    let _ = out.flush();
-}
-
-/// The update for a press of the button, or why there is none (the message
-/// no longer has it, or it is a link).
-fn pressed(standin: &StandIn, update_id: i64, slot: &Slot) -> Result<Value, String> {
-    let gone = || format!("(the button \"{}\" is no longer there)", slot.text);
-    let message = standin
-        .message(slot.chat_id, slot.message_id)
-        .ok_or_else(gone)?;
-    let button = message
-        .buttons()
-        .into_iter()
-        .nth(slot.nth)
-        .filter(|b| b.text == slot.text)
-        .ok_or_else(gone)?;
-    if let Some(url) = button.url {
-        return Err(format!(
-            "(the button \"{}\" is a link to {url}: nothing to press here)",
-            slot.text
-        ));
-    }
-    standin
-        .press_nth(
-            update_id,
-            (slot.chat_id, slot.message_id),
-            &owner(),
-            slot.nth,
-        )
-        .ok_or_else(gone)
-}
-
-/// Posts updates as Telegram does: the secret header, from Telegram's range
-/// as forwarded by the loopback "proxy".
-struct Webhook {
-    http: frankenstein::reqwest::Client,
-    url: String,
-    secret: String,
-}
-
-impl Webhook {
-    /// Whether the webhook took the update.
-    async fn post(&self, update: &Value) -> anyhow::Result<bool> {
-        let status = self
-            .http
-            .post(&self.url)
-            .header(SECRET_HEADER, &self.secret)
-            .header("x-forwarded-for", TELEGRAM_ADDRESS)
-            .header("content-type", "application/json")
-            .body(update.to_string())
-            .send()
-            .await
-            .context("cannot reach the webhook")?
-            .status();
-        if status != 200 {
-            eprintln!("the webhook answered {status}");
-        }
-        Ok(status == 200)
-    }
-}
-
-/// Continues after the updates of an earlier session kept in `--database`.
-async fn first_update_id(running: &Running) -> i64 {
-    crate::store::inbox::last_update_id(running.db())
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or(0)
-}
-
-/// Waits (bounded) until the update is handled and its replies are sent,
-/// so that lines piped in are answered in turn. A command still running
-/// then goes on showing its edits.
-async fn wait_until_answered(running: &Running, update_id: i64) {
-    let deadline = Instant::now() + REPLY_DEADLINE;
-    let db = running.db();
-    let mut handled = false;
-    while Instant::now() < deadline {
-        handled = handled
-            || inbox::status(db, update_id)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|s| s != "pending");
-        let sent = outbox::count_pending(db).await.is_ok_and(|n| n == 0);
-        if handled && sent {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    if !handled {
-        eprintln!("(no answer within {} s)", REPLY_DEADLINE.as_secs());
-    }
-}
-
-/// The owner, as Telegram describes the sender.
-fn owner() -> Value {
-    json!({"id": OWNER_ID, "is_bot": false, "first_name": "Owner", "language_code": "en"})
-}
-
-fn owner_message(update_id: i64, text: &str) -> Value {
-    let date = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let mut message = json!({
-        "message_id": update_id,
-        "from": owner(),
-        "chat": {"id": OWNER_ID, "type": "private", "first_name": "Owner"},
-        "date": date,
-        "text": text,
-    });
-    if text.starts_with('/') {
-        let length = text
-            .split_whitespace()
-            .next()
-            .map_or(0, |c| c.encode_utf16().count());
-        message["entities"] = json!([{"type": "bot_command", "offset": 0, "length": length}]);
-    }
-    json!({ "update_id": update_id, "message": message })
 }
 
 /// A throwaway value for the sandbox's token and secret (not for real secrets).

@@ -3,7 +3,10 @@
 
 use serde_json::json;
 
-use super::{OWNER_ID, Screen, Typed, owner, press, pressed};
+use super::{
+    OWNER_ID, Screen, Typed, press,
+    updates::{owner, pressed},
+};
 use crate::{config::Secret, standin::StandIn, telegram::BotClient};
 
 const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX";
@@ -98,7 +101,7 @@ async fn a_press_reaches_the_server_through_the_real_webhook() {
     };
     let update = pressed(&sandbox.standin, 1, &slot).unwrap();
     assert!(sandbox.webhook.post(&update).await.unwrap(), "accepted");
-    super::wait_until_answered(&sandbox.running, 1).await;
+    super::updates::wait_until_answered(&sandbox.running, 1).await;
     let status = crate::store::inbox::status(sandbox.running.db(), 1)
         .await
         .unwrap();
@@ -116,9 +119,13 @@ async fn edits_are_shown_as_they_are_made_without_waiting_for_a_line() {
     let client = BotClient::new(&standin.url(), &Secret::new(TOKEN)).unwrap();
     let screen = std::sync::Arc::new(std::sync::Mutex::new(Screen::new(OWNER_ID)));
     let (tx, mut printed) = tokio::sync::mpsc::unbounded_channel();
-    let printer = tokio::spawn(super::print_calls(standin.clone(), screen, move |lines| {
-        let _ = tx.send(lines);
-    }));
+    let printer = tokio::spawn(super::printer::print_calls(
+        standin.clone(),
+        screen,
+        move |lines| {
+            let _ = tx.send(lines);
+        },
+    ));
     let mut next = async || {
         tokio::time::timeout(std::time::Duration::from_secs(10), printed.recv())
             .await
