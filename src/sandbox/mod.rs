@@ -31,7 +31,9 @@ use crate::{
 use press::Typed;
 use printer::{print, print_calls, shown};
 use render::Screen;
-use updates::{Webhook, first_update_id, owner_message, pressed, wait_until_answered};
+use updates::{
+    Webhook, first_update_id, owner_message, pressed, wait_until_handled, wait_until_sent,
+};
 
 /// The sandbox owner's user id (and so the private chat's id).
 pub const OWNER_ID: i64 = 10_001;
@@ -93,10 +95,11 @@ pub async fn run(database: Option<PathBuf>, commands: Option<PathBuf>) -> anyhow
         };
         update_id += 1;
         if webhook.post(&update).await? {
-            wait_until_answered(running, update_id).await;
+            wait_until_handled(running, update_id).await;
         }
     }
     // Whatever came after the printer's last look is shown before leaving.
+    wait_until_sent(running).await;
     printer.abort();
     let _ = printer.await;
     let seen = lock(&screen).seen;

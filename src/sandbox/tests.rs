@@ -101,7 +101,7 @@ async fn a_press_reaches_the_server_through_the_real_webhook() {
     };
     let update = pressed(&sandbox.standin, 1, &slot).unwrap();
     assert!(sandbox.webhook.post(&update).await.unwrap(), "accepted");
-    super::updates::wait_until_answered(&sandbox.running, 1).await;
+    super::updates::wait_until_handled(&sandbox.running, 1).await;
     let status = crate::store::inbox::status(sandbox.running.db(), 1)
         .await
         .unwrap();

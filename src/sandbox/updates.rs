@@ -82,29 +82,41 @@ pub(super) async fn first_update_id(running: &Running) -> i64 {
         .unwrap_or(0)
 }
 
-/// Waits (bounded) until the update is handled and its replies are sent,
-/// so that lines piped in are answered in turn. A command still running
-/// then goes on showing its edits.
-pub(super) async fn wait_until_answered(running: &Running, update_id: i64) {
-    let deadline = Instant::now() + REPLY_DEADLINE;
+/// Waits (bounded) until the update is handled, so that lines piped in are
+/// taken in turn. Its replies, and a command's edits, show as they are sent
+/// (a chat's messages go out in order), while the next line is read.
+pub(super) async fn wait_until_handled(running: &Running, update_id: i64) {
     let db = running.db();
-    let mut handled = false;
+    let handled = || async {
+        inbox::status(db, update_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|s| s != "pending")
+    };
+    if !within_deadline(handled).await {
+        eprintln!("(no answer within {} s)", REPLY_DEADLINE.as_secs());
+    }
+}
+
+/// Waits (bounded) until nothing waits to be sent: before leaving, so that
+/// the last replies are shown.
+pub(super) async fn wait_until_sent(running: &Running) {
+    let db = running.db();
+    within_deadline(|| async { outbox::count_pending(db).await.is_ok_and(|n| n == 0) }).await;
+}
+
+/// Whether `done` became true before REPLY_DEADLINE. (The database has no
+/// signal to wait on; it is asked every 10 ms.)
+async fn within_deadline<F: Future<Output = bool>>(done: impl Fn() -> F) -> bool {
+    let deadline = Instant::now() + REPLY_DEADLINE;
     while Instant::now() < deadline {
-        handled = handled
-            || inbox::status(db, update_id)
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|s| s != "pending");
-        let sent = outbox::count_pending(db).await.is_ok_and(|n| n == 0);
-        if handled && sent {
-            return;
+        if done().await {
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    if !handled {
-        eprintln!("(no answer within {} s)", REPLY_DEADLINE.as_secs());
-    }
+    false
 }
 
 /// The owner, as Telegram describes the sender.
