@@ -53,6 +53,9 @@ pub enum Command {
     Poll,
     /// Chat with the bot from the terminal, against a Telegram stand-in built
     /// into the binary. No token and no network needed.
+    ///
+    /// `/auth sandbox-passcode` opens a session. Edits show as they are made;
+    /// buttons show as [1] [2] ...: type a number to press that button.
     Sandbox {
         /// Keep the conversation in this database file (default: a temporary one).
         #[arg(long, value_name = "PATH")]

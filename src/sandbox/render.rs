@@ -78,7 +78,10 @@ impl Screen {
         let count = self.edits.entry(key).or_default();
         *count += 1;
         let count = *count;
-        let had_buttons = self.forget(key);
+        let had_buttons = self
+            .numbers
+            .values()
+            .any(|s| (s.chat_id, s.message_id) == key);
         let mut lines = vec![format!(
             "{}{}",
             self.prefix(message, Some(count)),
@@ -134,35 +137,59 @@ impl Screen {
         }
     }
 
-    /// Numbers the message's buttons (after those still shown) and shows
-    /// each row on a line: `   [1] Run   [2] Cancel`.
+    /// Numbers the message's buttons and shows each row on a line:
+    /// `   [1] Run   [2] Cancel`. An edit that keeps the same buttons keeps
+    /// their numbers; new buttons are numbered after those still shown.
     fn keyboard(&mut self, message: &Value) -> Vec<String> {
         let key = ids(message);
+        let before: Vec<(u32, String)> = self
+            .numbers
+            .iter()
+            .filter(|(_, s)| (s.chat_id, s.message_id) == key)
+            .map(|(n, s)| (*n, s.text.clone()))
+            .collect();
         self.forget(key);
-        let Some(rows) = message["reply_markup"]["inline_keyboard"].as_array() else {
-            return Vec::new();
-        };
+        let rows: Vec<&Vec<Value>> = message["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_array)
+            .collect();
+        let labels: Vec<&str> = rows
+            .iter()
+            .copied()
+            .flatten()
+            .map(|b| b["text"].as_str().unwrap_or_default())
+            .collect();
+        let same = !before.is_empty()
+            && before
+                .iter()
+                .map(|(_, t)| t.as_str())
+                .eq(labels.iter().copied());
         let mut next = self.numbers.keys().next_back().map_or(1, |n| n + 1);
         let mut nth = 0;
         let mut lines = Vec::new();
-        for row in rows.iter().filter_map(Value::as_array) {
+        for row in rows {
             let mut line = String::new();
             for button in row {
-                let label = button["text"].as_str().unwrap_or_default();
-                line.push_str(&format!("   [{next}] {label}"));
+                let label = labels[nth];
+                let number = if same {
+                    before[nth].0
+                } else {
+                    next += 1;
+                    next - 1
+                };
+                line.push_str(&format!("   [{number}] {label}"));
                 if let Some(url) = button["url"].as_str() {
                     line.push_str(&format!(" ({url})"));
                 }
-                self.numbers.insert(
-                    next,
-                    Slot {
-                        chat_id: key.0,
-                        message_id: key.1,
-                        nth,
-                        text: label.to_owned(),
-                    },
-                );
-                next += 1;
+                let slot = Slot {
+                    chat_id: key.0,
+                    message_id: key.1,
+                    nth,
+                    text: label.to_owned(),
+                };
+                self.numbers.insert(number, slot);
                 nth += 1;
             }
             lines.push(line);

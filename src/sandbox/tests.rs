@@ -3,7 +3,10 @@
 
 use serde_json::json;
 
-use super::{OWNER_ID, Screen, Typed, owner, press, pressed};
+use super::{
+    OWNER_ID, Screen, Typed, press,
+    updates::{owner, pressed},
+};
 use crate::{config::Secret, standin::StandIn, telegram::BotClient};
 
 const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawX";
@@ -73,6 +76,73 @@ async fn a_button_removed_since_it_was_shown_is_not_pressed() {
     let Typed::Press(slot) = press::read("1", &screen) else {
         panic!("the screen has not seen the edit yet");
     };
-    assert_eq!(pressed(&standin, 8, &slot), None);
+    let note = pressed(&standin, 8, &slot).unwrap_err();
+    assert_eq!(note, "(the button \"Run\" is no longer there)");
     assert!(standin.unanswered_callbacks().is_empty());
+}
+
+#[tokio::test]
+async fn a_press_reaches_the_server_through_the_real_webhook() {
+    let token = format!("1000000001:SANDBOX{}", super::unique(32));
+    let sandbox = super::Sandbox::start(token.clone(), super::unique(32), None, None)
+        .await
+        .unwrap();
+    // The bot's side of a confirmation, as the relay will send it.
+    let client = BotClient::new(&sandbox.standin.url(), &Secret::new(&token)).unwrap();
+    let keyboard = json!({"inline_keyboard": [[{"text": "Run", "callback_data": "c:run:1"}]]});
+    let params = json!({"chat_id": OWNER_ID, "text": "Run /disk?", "reply_markup": keyboard});
+    client.call("sendMessage", &params).await.unwrap();
+    let mut screen = Screen::new(OWNER_ID);
+    for call in sandbox.standin.calls() {
+        screen.show(&call);
+    }
+    let Typed::Press(slot) = press::read("1", &screen) else {
+        panic!("1 names the Run button");
+    };
+    let update = pressed(&sandbox.standin, 1, &slot).unwrap();
+    assert!(sandbox.webhook.post(&update).await.unwrap(), "accepted");
+    super::updates::wait_until_handled(&sandbox.running, 1).await;
+    let status = crate::store::inbox::status(sandbox.running.db(), 1)
+        .await
+        .unwrap();
+    assert!(
+        status.is_some_and(|s| s != "pending"),
+        "the update was stored and handled"
+    );
+    sandbox.running.shutdown().await;
+}
+
+#[tokio::test]
+async fn edits_are_shown_as_they_are_made_without_waiting_for_a_line() {
+    let standin = std::sync::Arc::new(StandIn::start(TOKEN, "a_bot").await.unwrap());
+    standin.set_limits(None);
+    let client = BotClient::new(&standin.url(), &Secret::new(TOKEN)).unwrap();
+    let screen = std::sync::Arc::new(std::sync::Mutex::new(Screen::new(OWNER_ID)));
+    let (tx, mut printed) = tokio::sync::mpsc::unbounded_channel();
+    let printer = tokio::spawn(super::printer::print_calls(
+        standin.clone(),
+        screen,
+        move |lines| {
+            let _ = tx.send(lines);
+        },
+    ));
+    let mut next = async || {
+        tokio::time::timeout(std::time::Duration::from_secs(10), printed.recv())
+            .await
+            .expect("printed in time")
+            .unwrap()
+    };
+    let params = json!({"chat_id": OWNER_ID, "text": "⏳ /count — running"});
+    client.call("sendMessage", &params).await.unwrap();
+    assert_eq!(next().await, ["bot> ⏳ /count — running"]);
+    for seconds in [2, 4] {
+        let text = format!("⏳ /count — running, {seconds} s");
+        let params = json!({"chat_id": OWNER_ID, "message_id": 1, "text": text});
+        client.call("editMessageText", &params).await.unwrap();
+        assert_eq!(
+            next().await,
+            [format!("bot (edited {})> {text}", seconds / 2)]
+        );
+    }
+    printer.abort();
 }

@@ -24,6 +24,7 @@ mod relay_runner;
 mod restart;
 mod restore;
 mod retention;
+mod sandbox;
 mod security;
 mod sessions;
 mod standin;

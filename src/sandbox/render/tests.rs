@@ -162,3 +162,21 @@ async fn answers_to_a_press_are_shown_as_toasts_and_other_chats_are_named() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_edit_that_keeps_the_buttons_keeps_their_numbers() {
+    let (standin, client) = standin().await;
+    for text in ["⏳ /count — running", "Run /disk?"] {
+        let params = json!({"chat_id": CHAT, "text": text, "reply_markup": keyboard(&["Cancel"])});
+        client.call("sendMessage", &params).await.unwrap();
+    }
+    let mut screen = Screen::new(CHAT);
+    shown(&mut screen, &standin);
+    let params = json!({"chat_id": CHAT, "message_id": 1, "text": "⏳ /count — running, 2 s", "reply_markup": keyboard(&["Cancel"])});
+    client.call("editMessageText", &params).await.unwrap();
+    assert_eq!(
+        shown(&mut screen, &standin),
+        ["bot (edited 1)> ⏳ /count — running, 2 s", "   [1] Cancel"]
+    );
+    assert_eq!(screen.numbers(), [1, 2]);
+}
