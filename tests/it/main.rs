@@ -19,6 +19,7 @@ mod outbound;
 mod owner_tools;
 mod poll;
 mod real_updates;
+mod relay_ops;
 mod relay_runner;
 mod restart;
 mod restore;
