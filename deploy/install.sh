@@ -4,9 +4,10 @@
 # systemd credentials in /etc/credstore.encrypted (never overwritten),
 # /etc/telegate/telegate.env without any secret (mode 600, never
 # overwritten), /etc/telegate/commands.toml from the relay's example (never
-# overwritten; the relay stays off until COMMANDS_FILE names it), the nginx site, a Let's Encrypt certificate (webroot, with a
-# deploy hook that reloads nginx), then enables and starts it all. Safe to
-# run again. --dry-run prints every step instead of doing it.
+# overwritten; the relay stays off until COMMANDS_FILE names it), the nginx
+# site, a Let's Encrypt certificate (webroot, with a deploy hook that reloads
+# nginx), then enables and starts it all. Safe to run again. --dry-run
+# prints every step instead of doing it.
 #
 # The secrets: WEBHOOK_SECRET is generated; the bot token is read from
 # --token-file PATH (and the enrolment passcode from --passcode-file PATH),

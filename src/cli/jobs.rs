@@ -1,5 +1,6 @@
 //! `telegate jobs [--running] [--limit N]`: the relay's jobs, newest first.
 
+use anyhow::Context;
 use clap::Args;
 
 use super::open_existing;
@@ -23,7 +24,7 @@ pub async fn list(listing: Listing) -> anyhow::Result<()> {
     let db = open_existing().await?;
     let listed = jobs::recent(&db, None, listing.running, listing.limit).await;
     db.close().await;
-    let listed = listed?;
+    let listed = listed.context("cannot read the jobs table")?;
     if listed.is_empty() {
         eprintln!(
             "{}",

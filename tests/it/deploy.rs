@@ -510,4 +510,8 @@ fn the_commented_out_examples_are_valid_once_their_programs_exist() {
     );
     assert_eq!(file.text_command.as_deref(), Some("ask"));
     assert!(file.find("restart").unwrap().sensitive);
+    let logs = file.find("logs").unwrap();
+    assert_eq!(logs.to_string(), "/logs UNIT [LINES]");
+    assert_eq!(logs.timeout, std::time::Duration::from_secs(30));
+    assert_eq!(file.find("ask").unwrap().to_string(), "/ask QUESTION");
 }
