@@ -3,9 +3,11 @@
 # service user, directories, binary, systemd units, the secrets as encrypted
 # systemd credentials in /etc/credstore.encrypted (never overwritten),
 # /etc/telegate/telegate.env without any secret (mode 600, never
-# overwritten), the nginx site, a Let's Encrypt certificate (webroot, with a
-# deploy hook that reloads nginx), then enables and starts it all. Safe to
-# run again. --dry-run prints every step instead of doing it.
+# overwritten), /etc/telegate/commands.toml from the relay's example (never
+# overwritten; the relay stays off until COMMANDS_FILE names it), the nginx
+# site, a Let's Encrypt certificate (webroot, with a deploy hook that reloads
+# nginx), then enables and starts it all. Safe to run again. --dry-run
+# prints every step instead of doing it.
 #
 # The secrets: WEBHOOK_SECRET is generated; the bot token is read from
 # --token-file PATH (and the enrolment passcode from --passcode-file PATH),
@@ -186,6 +188,19 @@ if [ -e /etc/telegate/telegate.env ]; then
 else
   env_file | write /etc/telegate/telegate.env 600 telegate:telegate
   echo "set BOT_OWNER_ID in /etc/telegate/telegate.env before the service can start"
+fi
+# The relay's commands: a starting point, owned by root so that telegate
+# cannot change what it may run, and off until COMMANDS_FILE names it.
+commands=/etc/telegate/commands.toml
+if [ -e "$commands" ]; then
+  echo "keeping $commands (never overwritten)"
+else
+  write "$commands" 640 root:telegate <"$repo/deploy/commands.example.toml"
+fi
+if ! grep -q '^COMMANDS_FILE=.' /etc/telegate/telegate.env 2>/dev/null; then
+  echo "the command relay is off: edit $commands, check it with"
+  echo "  sudo telegate-admin commands check --file $commands"
+  echo "then set COMMANDS_FILE=$commands in /etc/telegate/telegate.env and restart telegate"
 fi
 
 if [ "$direct_tls" -eq 1 ]; then

@@ -6,6 +6,7 @@ mod audit;
 mod backup;
 mod check;
 mod commands;
+mod jobs;
 mod notify;
 mod outbox;
 mod owner_id;
@@ -42,8 +43,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the webhook (the default). Configured by the environment and .env.
     ///
-    /// SIGTERM or SIGINT stop it; SIGHUP re-reads TLS_CERT_FILE and
-    /// TLS_KEY_FILE when serve terminates TLS itself.
+    /// SIGTERM or SIGINT stop it; SIGHUP re-reads COMMANDS_FILE (a file
+    /// with problems leaves the commands before in force), and TLS_CERT_FILE
+    /// and TLS_KEY_FILE when serve terminates TLS itself.
     Serve,
     /// Fetch updates by long polling instead of a webhook (for development).
     ///
@@ -90,6 +92,9 @@ pub enum Command {
         #[command(flatten)]
         listing: outbox::Listing,
     },
+    /// The relay's jobs, newest first: id, state, the command line as shown,
+    /// user, chat, how it ended, output size, started and ended (UTC).
+    Jobs(jobs::Listing),
     /// Copy the database to PATH, consistently, also while serve runs
     /// (`telegate restore PATH` puts it back).
     Backup {
@@ -191,6 +196,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Backup { path } => runtime.block_on(backup::run(&path)),
         Command::Restore { backup, yes } => runtime.block_on(restore::run(&backup, yes)),
         Command::Check => runtime.block_on(check::run()),
+        Command::Jobs(listing) => runtime.block_on(jobs::list(listing)),
         Command::Commands { .. } => unreachable!("handled above"),
         Command::Webhook { action } => runtime.block_on(webhook::run(action)),
         Command::Notify(notification) => runtime.block_on(notify::run(notification)),

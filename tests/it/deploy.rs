@@ -290,6 +290,7 @@ fn the_env_file_install_sh_writes_is_valid_in_both_modes() {
         vars.insert("BOT_OWNER_ID".into(), "5005".into());
         let config = telegate::config::Config::from_lookup(|k| vars.get(k).cloned())
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(config.commands_file, None, "the relay is off: {text}");
         assert_eq!(config.webhook_url, url);
         assert_eq!(config.tls.is_some(), tls);
         assert_eq!(config.listen_addr.ip().is_loopback(), !tls);
@@ -393,4 +394,124 @@ fn install_sh_takes_any_proper_host_name_and_address() {
             );
         }
     }
+}
+
+/// The commands file install.sh puts in place: the example, for root to
+/// change (telegate may only read it), never over one that is there, and
+/// not used until the operator sets COMMANDS_FILE.
+#[test]
+fn install_sh_dry_run_puts_the_example_commands_file_in_place_and_leaves_the_relay_off() {
+    let out = dry_run(&[]);
+    let commands = std::path::Path::new("/etc/telegate/commands.toml");
+    if commands.exists() {
+        assert!(out.contains("keeping /etc/telegate/commands.toml"), "{out}");
+    } else {
+        assert!(
+            out.contains("+ write /etc/telegate/commands.toml (mode 640, owner root:telegate)"),
+            "{out}"
+        );
+        assert!(!commands.exists(), "a dry run writes nothing");
+    }
+    assert!(
+        out.contains("the command relay is off")
+            && out
+                .contains("sudo telegate-admin commands check --file /etc/telegate/commands.toml")
+            && out.contains("set COMMANDS_FILE=/etc/telegate/commands.toml"),
+        "{out}"
+    );
+    let script = include_str!("../../deploy/install.sh");
+    assert!(
+        script.contains(
+            r#"write "$commands" 640 root:telegate <"$repo/deploy/commands.example.toml""#
+        ),
+        "the example is what is installed"
+    );
+}
+
+const EXAMPLE: &str = include_str!("../../deploy/commands.example.toml");
+
+/// `telegate sandbox --commands deploy/commands.example.toml` works on any
+/// Debian or Ubuntu: the commands left in use need only coreutils.
+#[test]
+fn the_example_commands_file_passes_commands_check_as_it_is() {
+    let output = Command::new(env!("CARGO_BIN_EXE_telegate"))
+        .args(["commands", "check", "--file"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/commands.example.toml"
+        ))
+        .env_clear()
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout.trim(), "4 command(s) ok");
+    let file = telegate::relay::spec::parse(EXAMPLE).unwrap();
+    let find = |name| file.find(name).unwrap();
+    assert!(find("who").sensitive, "a sensitive example is in use");
+    assert!(find("count").confirm && !find("count").sensitive);
+    assert_eq!(file.text_command, None, "plain text is answered as usual");
+}
+
+/// The lines of the example that are TOML commented out, uncommented.
+fn uncommented(text: &str) -> String {
+    let key = regex::Regex::new(r"^[a-z_]+ = ").unwrap();
+    text.lines()
+        .map(|line| match line.strip_prefix("# ") {
+            Some(code)
+                if code.starts_with("[[command]]")
+                    || key.is_match(code)
+                    || code.starts_with("  { ")
+                    || code == "]" =>
+            {
+                code
+            }
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An operator who uncomments an example (and has its program) gets a
+/// valid file: the commented examples are checked as if they were in use.
+#[test]
+fn the_commented_out_examples_are_valid_once_their_programs_exist() {
+    use std::os::unix::fs::PermissionsExt;
+    let text = uncommented(EXAMPLE);
+    let root = tempfile::tempdir().unwrap();
+    for line in text.lines() {
+        let quoted = |key: &str| {
+            line.strip_prefix(key)
+                .map(|rest| rest.trim_matches('"').to_owned())
+        };
+        if let Some(program) = quoted("program = ") {
+            let path = root.path().join(program.trim_start_matches('/'));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        if let Some(dir) = quoted("workdir = ") {
+            std::fs::create_dir_all(root.path().join(dir.trim_start_matches('/'))).unwrap();
+        }
+    }
+
+    let file = telegate::relay::spec::parse_under(&text, root.path())
+        .unwrap_or_else(|problems| panic!("{problems}\n{text}"));
+
+    let names: Vec<&str> = file.commands.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["disk", "who", "count", "wait", "logs", "restart", "ask"],
+        "every example was uncommented"
+    );
+    assert_eq!(file.text_command.as_deref(), Some("ask"));
+    assert!(file.find("restart").unwrap().sensitive);
+    let logs = file.find("logs").unwrap();
+    assert_eq!(logs.to_string(), "/logs UNIT [LINES]");
+    assert_eq!(logs.timeout, std::time::Duration::from_secs(30));
+    assert_eq!(file.find("ask").unwrap().to_string(), "/ask QUESTION");
 }

@@ -20,6 +20,7 @@ mod owner_tools;
 mod poll;
 mod real_updates;
 mod relay;
+mod relay_ops;
 mod relay_runner;
 mod restart;
 mod restore;

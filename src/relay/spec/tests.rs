@@ -493,61 +493,6 @@ fn every_problem_of_every_command_is_reported_at_once_in_line_order() {
 }
 
 #[test]
-fn the_example_file_passes_when_its_programs_exist() {
-    let root = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(root.path().join("usr/bin")).unwrap();
-    for program in ["journalctl", "systemctl", "df"] {
-        let path = root.path().join("usr/bin").join(program);
-        std::fs::write(&path, "#!/bin/sh\n").unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let example = include_str!("../../../deploy/commands.example.toml");
-    let file = parse_under(example, root.path()).unwrap();
-    let names: Vec<&str> = file.commands.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["logs", "restart", "disk"]);
-    let logs = &file.commands[0];
-    assert_eq!(logs.to_string(), "/logs UNIT [LINES]");
-    assert_eq!(logs.timeout, Duration::from_secs(30));
-    assert!(file.commands[1].sensitive);
-
-    // The commented /ask, uncommented, is a whole and valid command too.
-    let uncommented: String = example
-        .lines()
-        .map(|l| match l.strip_prefix("# ") {
-            Some(rest) if l.starts_with("# text_command") || is_ask_line(rest) => rest,
-            _ => l,
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    for dir in ["usr/local/bin", "home/me/projects"] {
-        std::fs::create_dir_all(root.path().join(dir)).unwrap();
-    }
-    let claude = root.path().join("usr/local/bin/claude");
-    std::fs::write(&claude, "#!/bin/sh\n").unwrap();
-    std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let file = parse_under(&uncommented, root.path()).unwrap();
-    assert_eq!(file.text_command.as_deref(), Some("ask"));
-    assert_eq!(file.find("ask").unwrap().to_string(), "/ask QUESTION");
-}
-
-/// The lines of the commented /ask example, after its heading comment.
-fn is_ask_line(line: &str) -> bool {
-    [
-        "[[command]]",
-        "name",
-        "description",
-        "program",
-        "args",
-        "params",
-        "workdir",
-        "env",
-        "timeout",
-    ]
-    .iter()
-    .any(|key| line.starts_with(key))
-}
-
-#[test]
 fn a_file_too_large_or_not_text_is_refused_before_parsing() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.toml");
