@@ -22,8 +22,10 @@ async fn a_job_running_when_serve_is_killed_is_ended_and_marked_interrupted_at_t
     // The program notes each start, then leaves a process of its group in
     // the background: the parent-death signal reaches only the program, so
     // that one outlives serve and only the next start can end it.
+    // "started" is written once the background process exists: the test
+    // waits for it before the kill.
     let script = format!(
-        "echo started >> {}; sleep 300 & exec sleep 300",
+        "sleep 300 & echo started >> {}; exec sleep 300",
         runs.display()
     );
     let commands = write_commands(dir.path(), &sh_command("sleeper", &script));
@@ -45,6 +47,13 @@ async fn a_job_running_when_serve_is_killed_is_ended_and_marked_interrupted_at_t
     .expect("the status message was sent");
     reads.close().await;
 
+    eventually(|| async {
+        std::fs::read_to_string(&runs)
+            .is_ok_and(|r| r == "started\n")
+            .then_some(())
+    })
+    .await
+    .expect("the program started its background process");
     served.child.kill().unwrap(); // SIGKILL: serve cleans nothing up
     served.child.wait().unwrap();
     assert!(
