@@ -77,6 +77,10 @@ pub struct Running {
     background: Vec<JoinHandle<()>>,
     housekeeping: Housekeeping,
     relay: Arc<Relay>,
+    /// BOT_OWNER_ID, whose chat gets the owner's command menu.
+    owner_id: i64,
+    /// Wakes the sender for calls queued outside an update.
+    outbox_wake: Arc<Notify>,
 }
 
 impl Running {
@@ -116,11 +120,18 @@ impl Running {
 
     /// Re-reads COMMANDS_FILE (what SIGHUP does); returns how many commands
     /// are declared. A file with problems changes nothing.
-    pub fn reload_commands(&self) -> anyhow::Result<Option<usize>> {
+    pub async fn reload_commands(&self) -> anyhow::Result<Option<usize>> {
         if self.relay.file().is_none() {
             return Ok(None);
         }
-        Ok(Some(self.relay.reload()?))
+        let count = self.relay.reload()?;
+        // Telegram's command menu follows, through the outbox.
+        let calls = register::menu_calls(self.owner_id, &self.relay.menu());
+        store::outbox::queue(&self.db, &calls)
+            .await
+            .context("cannot queue the new command menu")?;
+        self.outbox_wake.notify_one();
+        Ok(Some(count))
     }
 
     /// The relay (its jobs, for tests and the sandbox).
@@ -302,6 +313,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         dispatcher,
         wake: inbox_wake,
     };
+    let menu_wake = outbox_wake.clone();
     let sender = Sender {
         db: db.clone(),
         client: client.clone(),
@@ -368,6 +380,8 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         background,
         housekeeping,
         relay,
+        owner_id: config.owner_id,
+        outbox_wake: menu_wake,
     })
 }
 
@@ -499,7 +513,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 /// the commands file (when one is set); what cannot be used leaves the one
 /// before in force.
 async fn reload(running: &Running) {
-    match running.reload_commands() {
+    match running.reload_commands().await {
         Ok(Some(count)) => tracing::info!(commands = count, "SIGHUP: reloaded COMMANDS_FILE"),
         Ok(None) => {}
         Err(e) => {

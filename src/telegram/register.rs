@@ -261,6 +261,18 @@ pub fn webhook_params(config: &Config) -> Value {
 /// allowed user may run it (else only the owner's menu lists it).
 pub type MenuEntry = (String, String, bool);
 
+/// setMyCommands for everyone's menu and the owner's, as calls for the
+/// outbox (a reload of COMMANDS_FILE changes the menu while serve runs).
+pub fn menu_calls(owner: i64, relay: &[MenuEntry]) -> Vec<crate::store::outbox::NewCall> {
+    [
+        commands_params(false, None, relay),
+        commands_params(true, Some(owner), relay),
+    ]
+    .into_iter()
+    .map(|params| crate::store::outbox::NewCall::new(owner, "setMyCommands", params))
+    .collect()
+}
+
 fn commands_params(owner_tools: bool, chat: Option<i64>, relay: &[MenuEntry]) -> Value {
     let commands: Vec<Value> = COMMANDS
         .iter()

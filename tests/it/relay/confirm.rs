@@ -294,7 +294,7 @@ async fn a_question_asked_before_the_commands_file_changed_runs_nothing() {
         r#"args = ["--target", "{target}"]"#,
     );
     std::fs::write(&file, changed).unwrap();
-    assert_eq!(app.reload_commands().unwrap(), Some(2));
+    assert_eq!(app.reload_commands().await.unwrap(), Some(2));
 
     press(&app, 2, &question, OWNER, "Run").await;
     all_answered(&app).await;
@@ -308,7 +308,7 @@ async fn a_bad_commands_file_on_reload_keeps_the_commands_in_force() {
     let file = app.dir.path().join("commands.toml");
     std::fs::write(&file, "[[command]]\nname = \"Bad Name\"\n").unwrap();
 
-    let error = app.reload_commands().unwrap_err().to_string();
+    let error = app.reload_commands().await.unwrap_err().to_string();
     assert!(
         error.contains("1: missing field `description`"),
         "the problem is named by its line: {error}"

@@ -177,3 +177,29 @@ async fn the_menu_lists_relay_commands_and_callbacks_are_received() {
             .contains(&"callback_query".into())
     );
 }
+
+#[tokio::test]
+async fn a_reload_updates_telegram_s_command_menu() {
+    let app = relay_app(COMMANDS, &[]).await;
+    let file = app.dir.path().join("commands.toml");
+    let more = format!(
+        "{}\n[[command]]\nname = \"uptime\"\ndescription = \"how long up\"\nprogram = \"/bin/echo\"\n",
+        std::fs::read_to_string(&file).unwrap()
+    );
+    std::fs::write(&file, more).unwrap();
+    assert_eq!(app.reload_commands().await.unwrap(), Some(5));
+
+    let menus = app
+        .standin
+        .wait_for(crate::support::DEADLINE, |_| {
+            let menus = app.standin.successful("setMyCommands");
+            (menus.len() == 4).then_some(menus)
+        })
+        .await
+        .expect("both menus set again");
+    for menu in &menus[2..] {
+        let listed = menu["commands"].to_string();
+        assert!(listed.contains("\"uptime\""), "{listed}");
+    }
+    assert_eq!(menus[3]["scope"]["chat_id"], OWNER);
+}

@@ -138,8 +138,8 @@ impl TestApp {
     }
 
     /// Re-reads COMMANDS_FILE, as SIGHUP does.
-    pub fn reload_commands(&self) -> anyhow::Result<Option<usize>> {
-        self.running().reload_commands()
+    pub async fn reload_commands(&self) -> anyhow::Result<Option<usize>> {
+        self.running().reload_commands().await
     }
 
     /// Runs a round of the minute's housekeeping now, instead of waiting
