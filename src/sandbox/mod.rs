@@ -18,6 +18,7 @@ use std::{
 };
 
 use anyhow::Context;
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::{
@@ -29,7 +30,7 @@ use crate::{
     telegram::{BotClient, register},
 };
 use press::Typed;
-use printer::{print, print_calls, shown};
+use printer::{catch_up, print, print_calls};
 use render::Screen;
 use updates::{
     Webhook, first_update_id, owner_message, pressed, wait_until_handled, wait_until_sent,
@@ -78,20 +79,11 @@ pub async fn run(database: Option<PathBuf>, commands: Option<PathBuf>) -> anyhow
         if text.is_empty() {
             continue;
         }
-        let typed = press::read(text, &lock(&screen));
-        let update = match typed {
-            Typed::Message(text) => owner_message(update_id + 1, text),
-            Typed::Press(slot) => match pressed(standin, update_id + 1, &slot) {
-                Ok(update) => update,
-                Err(note) => {
-                    eprintln!("{note}");
-                    continue;
-                }
-            },
-            Typed::Hint(hint) => {
-                eprintln!("{hint}");
-                continue;
-            }
+        let Some(update) = sandbox
+            .update_for(text, update_id + 1, &screen, &print)
+            .await
+        else {
+            continue;
         };
         update_id += 1;
         if webhook.post(&update).await? {
@@ -102,11 +94,7 @@ pub async fn run(database: Option<PathBuf>, commands: Option<PathBuf>) -> anyhow
     wait_until_sent(running).await;
     printer.abort();
     let _ = printer.await;
-    let seen = lock(&screen).seen;
-    print(shown(
-        &screen,
-        &standin.calls_after(seen, Duration::ZERO).await,
-    ));
+    catch_up(standin, &screen, &print).await;
     sandbox.running.shutdown().await;
     Ok(())
 }
@@ -165,6 +153,34 @@ impl Sandbox {
             webhook,
             _scratch: scratch,
         })
+    }
+
+    /// The update a typed line stands for: a message, or a button press;
+    /// `None` when it stands for nothing (a note says why).
+    async fn update_for(
+        &self,
+        text: &str,
+        update_id: i64,
+        screen: &Mutex<Screen>,
+        emit: &impl Fn(Vec<String>),
+    ) -> Option<Value> {
+        if text.parse::<u32>().is_ok() {
+            // It may name a button of a reply not shown yet (lines piped in
+            // come faster than replies): every reply is shown first.
+            wait_until_sent(&self.running).await;
+            catch_up(&self.standin, screen, emit).await;
+        }
+        let typed = press::read(text, &lock(screen));
+        match typed {
+            Typed::Message(text) => Some(owner_message(update_id, text)),
+            Typed::Press(slot) => pressed(&self.standin, update_id, &slot)
+                .map_err(|note| eprintln!("{note}"))
+                .ok(),
+            Typed::Hint(hint) => {
+                eprintln!("{hint}");
+                None
+            }
+        }
     }
 }
 

@@ -19,14 +19,33 @@ pub(super) async fn print_calls(
     loop {
         let seen = lock(&screen).seen;
         let calls = standin.calls_after(seen, Duration::from_secs(3600)).await;
-        emit(shown(&screen, &calls));
+        show_new(&screen, seen, &calls, &emit);
     }
 }
 
-/// The lines that show `calls`.
-pub(super) fn shown(screen: &Mutex<Screen>, calls: &[Call]) -> Vec<String> {
+/// Shows the calls the printer has not shown yet, at once.
+pub(super) async fn catch_up(
+    standin: &StandIn,
+    screen: &Mutex<Screen>,
+    emit: &impl Fn(Vec<String>),
+) {
+    let seen = lock(screen).seen;
+    let calls = standin.calls_after(seen, Duration::ZERO).await;
+    show_new(screen, seen, &calls, emit);
+}
+
+/// Shows `calls` (the stand-in's calls from the `from`th on), except those
+/// shown meanwhile. Emitted under the screen's lock, so that the printer and
+/// a catch-up never print out of order or twice.
+fn show_new(screen: &Mutex<Screen>, from: usize, calls: &[Call], emit: &impl Fn(Vec<String>)) {
     let mut screen = lock(screen);
-    calls.iter().flat_map(|call| screen.show(call)).collect()
+    let already = screen.seen.saturating_sub(from);
+    let lines = calls
+        .iter()
+        .skip(already)
+        .flat_map(|call| screen.show(call))
+        .collect();
+    emit(lines);
 }
 
 pub(super) fn print(lines: Vec<String>) {

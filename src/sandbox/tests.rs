@@ -146,3 +146,35 @@ async fn edits_are_shown_as_they_are_made_without_waiting_for_a_line() {
     }
     printer.abort();
 }
+
+#[tokio::test]
+async fn a_number_typed_before_its_keyboard_was_printed_presses_that_button() {
+    let token = format!("1000000001:SANDBOX{}", super::unique(32));
+    let sandbox = super::Sandbox::start(token.clone(), super::unique(32), None, None)
+        .await
+        .unwrap();
+    let client = BotClient::new(&sandbox.standin.url(), &Secret::new(&token)).unwrap();
+    let keyboard = json!({"inline_keyboard": [[{"text": "Run", "callback_data": "c:run:2"}]]});
+    let params = json!({"chat_id": OWNER_ID, "text": "Run /disk?", "reply_markup": keyboard});
+    client.call("sendMessage", &params).await.unwrap();
+    // No printer has shown it yet, as when lines are piped in.
+    let screen = std::sync::Mutex::new(Screen::new(OWNER_ID));
+    let printed = std::sync::Mutex::new(Vec::new());
+    let emit = |lines: Vec<String>| printed.lock().unwrap().extend(lines);
+    let update = sandbox
+        .update_for("1", 3, &screen, &emit)
+        .await
+        .expect("1 names the Run button");
+    assert_eq!(update["callback_query"]["data"], "c:run:2");
+    assert_eq!(
+        *printed.lock().unwrap(),
+        ["bot> Run /disk?", "   [1] Run"],
+        "shown before it is pressed"
+    );
+    let message = sandbox
+        .update_for("hello", 4, &screen, &emit)
+        .await
+        .unwrap();
+    assert_eq!(message["message"]["text"], "hello");
+    sandbox.running.shutdown().await;
+}
