@@ -33,7 +33,8 @@ use press::Typed;
 use printer::{catch_up, print, print_calls};
 use render::Screen;
 use updates::{
-    Webhook, first_update_id, owner_message, pressed, wait_until_handled, wait_until_sent,
+    Webhook, first_update_id, owner_message, pressed, wait_until_handled, wait_until_idle,
+    wait_until_sent,
 };
 
 /// The sandbox owner's user id (and so the private chat's id).
@@ -91,7 +92,7 @@ pub async fn run(database: Option<PathBuf>, commands: Option<PathBuf>) -> anyhow
         }
     }
     // Whatever came after the printer's last look is shown before leaving.
-    wait_until_sent(running).await;
+    wait_until_idle(running).await;
     printer.abort();
     let _ = printer.await;
     catch_up(standin, &screen, &print).await;

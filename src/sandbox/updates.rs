@@ -12,7 +12,7 @@ use crate::{
     app::Running,
     http::SECRET_HEADER,
     standin::StandIn,
-    store::{inbox, outbox},
+    store::{inbox, jobs, outbox},
 };
 
 /// The update for a press of the button, or why there is none (the message
@@ -104,6 +104,17 @@ pub(super) async fn wait_until_handled(running: &Running, update_id: i64) {
 pub(super) async fn wait_until_sent(running: &Running) {
     let db = running.db();
     within_deadline(|| async { outbox::count_pending(db).await.is_ok_and(|n| n == 0) }).await;
+}
+
+/// Waits (bounded) until no relay job runs and nothing waits to be sent:
+/// before leaving, so that a command typed last still shows its end.
+pub(super) async fn wait_until_idle(running: &Running) {
+    let db = running.db();
+    within_deadline(|| async {
+        let idle = jobs::live(db).await.is_ok_and(|j| j.is_empty());
+        idle && outbox::count_pending(db).await.is_ok_and(|n| n == 0)
+    })
+    .await;
 }
 
 /// Whether `done` became true before REPLY_DEADLINE. (The database has no

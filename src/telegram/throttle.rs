@@ -50,6 +50,7 @@ pub fn is_message(method: &str) -> bool {
             | "forwardMessage"
             | "editMessageText"
             | "editMessageCaption"
+            | "editMessageReplyMarkup"
             | "editMessageMedia"
     )
 }

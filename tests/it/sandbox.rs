@@ -93,3 +93,24 @@ fn the_sandbox_refuses_a_bad_commands_file_naming_the_line_and_exits_1() {
         text(&output.stdout)
     );
 }
+
+/// A command that asks [Run] [Cancel] first.
+const CONFIRMED: &str = "[[command]]\nname = \"hello\"\ndescription = \"says hello\"\nprogram = \"/bin/echo\"\nargs = [\"hello-from-the-button\"]\nconfirm = true\n";
+
+#[test]
+fn the_sandbox_numbers_a_confirmation_s_buttons_and_typing_one_presses_it() {
+    let output = sandbox(
+        &["--commands", "commands.toml"],
+        &[("commands.toml", CONFIRMED)],
+        "/hello\n3\n1\n",
+    );
+    let stdout = text(&output.stdout);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("\n   [1] Run   [2] Cancel\n"), "{stdout}");
+    assert!(stderr.contains("no button [3] is shown"), "{stderr}");
+    assert!(
+        stdout.contains("bot (edited ") && stdout.contains("\nhello-from-the-button"),
+        "pressing [1] ran the command: {stdout}"
+    );
+}
