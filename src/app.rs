@@ -335,7 +335,10 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         tokio::spawn(register::run(
             client,
             config.clone(),
-            relay.menu(),
+            {
+                let relay = relay.clone();
+                Arc::new(move || relay.menu())
+            },
             webhook_status,
             identity_tx,
             cancel.clone(),

@@ -77,14 +77,14 @@ impl WebhookStatus {
 pub async fn run(
     client: BotClient,
     config: Arc<Config>,
-    menu: Vec<MenuEntry>,
+    menu: Menu,
     status: Arc<WebhookStatus>,
     identity: watch::Sender<Option<BotIdentity>>,
     cancel: CancellationToken,
 ) {
     let mut delay = Duration::from_secs(1);
     loop {
-        match register_once(&client, &config, &menu, &identity).await {
+        match register_once(&client, &config, &menu(), &identity).await {
             Ok(()) => {
                 status.set(true, None);
                 match config.intake {
@@ -256,6 +256,10 @@ pub fn webhook_params(config: &Config) -> Value {
         "max_connections": config.webhook_max_connections,
     })
 }
+
+/// The relay's commands as they are when the menu is set (read at each
+/// try, so a reload before the registration succeeds is not undone by it).
+pub type Menu = Arc<dyn Fn() -> Vec<MenuEntry> + Send + Sync>;
 
 /// A relay command for the menu: name, description, and whether every
 /// allowed user may run it (else only the owner's menu lists it).

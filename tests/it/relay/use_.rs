@@ -181,6 +181,12 @@ async fn the_menu_lists_relay_commands_and_callbacks_are_received() {
 #[tokio::test]
 async fn a_reload_updates_telegram_s_command_menu() {
     let app = relay_app(COMMANDS, &[]).await;
+    app.standin
+        .wait_for(crate::support::DEADLINE, |_| {
+            (app.standin.successful("setMyCommands").len() == 2).then_some(())
+        })
+        .await
+        .expect("the menus set at the start");
     let file = app.dir.path().join("commands.toml");
     let more = format!(
         "{}\n[[command]]\nname = \"uptime\"\ndescription = \"how long up\"\nprogram = \"/bin/echo\"\n",
@@ -202,4 +208,38 @@ async fn a_reload_updates_telegram_s_command_menu() {
         assert!(listed.contains("\"uptime\""), "{listed}");
     }
     assert_eq!(menus[3]["scope"]["chat_id"], OWNER);
+}
+
+#[tokio::test]
+async fn a_reload_before_the_start_s_registration_is_not_undone_by_it() {
+    // getMe fails once: the registration tries again a second later, after
+    // the reload below.
+    let mut app = crate::support::TestApp::prepare(&[]).await;
+    app.standin
+        .fail_next("getMe", telegate::standin::Fault::internal_error());
+    let file = app.dir.path().join("commands.toml");
+    std::fs::write(&file, COMMANDS.replace("@ARGV_JSON@", "/bin/echo")).unwrap();
+    app.vars
+        .insert("COMMANDS_FILE".into(), file.display().to_string());
+    app.start().await;
+    let more = format!(
+        "{COMMANDS}\n[[command]]\nname = \"uptime\"\ndescription = \"how long up\"\nprogram = \"/bin/echo\"\n"
+    );
+    std::fs::write(&file, more).unwrap();
+    app.reload_commands().await.unwrap();
+
+    let menus = app
+        .standin
+        .wait_for(crate::support::DEADLINE, |_| {
+            let menus = app.standin.successful("setMyCommands");
+            (menus.len() == 4).then_some(menus)
+        })
+        .await
+        .expect("the reload's menus and the registration's");
+    for menu in &menus {
+        assert!(
+            menu["commands"].to_string().contains("\"uptime\""),
+            "{menu}"
+        );
+    }
 }
