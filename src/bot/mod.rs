@@ -14,6 +14,7 @@ pub mod relay;
 mod reply;
 pub mod session;
 pub mod typed;
+mod upload;
 
 use std::{
     sync::Arc,
@@ -75,6 +76,8 @@ pub struct Dispatcher {
     pub faults: Arc<store::fault::Faults>,
     /// The operator's commands and their jobs.
     pub relay: Arc<crate::relay::service::Relay>,
+    /// Files from the phone (UPLOAD_DIR).
+    pub uploads: Arc<crate::files::Uploads>,
 }
 
 /// The brute-force guard's settings: `after` wrong codes within `window`
@@ -110,6 +113,8 @@ pub struct Handled {
     /// A confirmation question this sends (its first call), with when it
     /// expires: its buttons work once the question is committed.
     pub question: Option<(u64, i64)>,
+    /// A file to fetch once this is committed.
+    pub upload: Option<crate::files::Upload>,
 }
 
 impl Handled {
@@ -125,6 +130,7 @@ impl Handled {
             tallied: false,
             start: None,
             question: None,
+            upload: None,
         }
     }
 }
@@ -169,6 +175,9 @@ impl Dispatcher {
         {
             self.relay.buttons.set_prompt(question, *call);
             self.relay.expire_later(question, expires_at);
+        }
+        if let Some(upload) = handled.upload.take() {
+            self.uploads.launch(upload);
         }
         if let (Some(start), Some((job, status_call))) = (handled.start.take(), committed.job) {
             let request = start.request;
@@ -311,6 +320,9 @@ impl Dispatcher {
             UpdateContent::Message(message) => {
                 if let Some(why) = typed::not_typed(message) {
                     return Ok(not_typed(&ctx, allowed, why));
+                }
+                if allowed && let Some(upload) = self.attached(&ctx, message) {
+                    return self.on_upload(&ctx, upload).await;
                 }
                 let text = message.text.as_deref().unwrap_or_default();
                 match ctx.chat {

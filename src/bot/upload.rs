@@ -1,0 +1,72 @@
+//! Files sent to the bot: from an allowed user in a private chat, stored
+//! under UPLOAD_DIR once the update is committed (see `files::service`).
+//! A forwarded file is refused before this, like a forwarded command (it
+//! is someone else's), and an edited message (a file swapped in a sent
+//! message) is not an upload: edits are not handled at all.
+
+use frankenstein::types::Message;
+
+use super::{Dispatcher, Handled, context::Context, reply};
+use crate::files::{Upload, upload};
+
+impl Dispatcher {
+    /// The file `message` carries, if any.
+    pub(super) fn attached(&self, ctx: &Context, message: &Message) -> Option<Upload> {
+        let stamp: String = crate::timefmt::utc(self.clock.now_ms())
+            .chars()
+            .filter_map(|c| match c {
+                '0'..='9' => Some(c),
+                ' ' => Some('-'),
+                _ => None,
+            })
+            .collect();
+        let (user, chat) = (ctx.user_id?, ctx.chat_id()?);
+        upload::from_message(message, user, chat, &stamp)
+    }
+
+    /// A file from an allowed user: refused with the reason, or queued to
+    /// be fetched once this update is committed.
+    pub(super) async fn on_upload(&self, ctx: &Context, upload: Upload) -> anyhow::Result<Handled> {
+        if !ctx.chat.is_some_and(|c| c.is_private()) {
+            return Ok(refused(
+                ctx,
+                "refused: a file outside a private chat",
+                "Send files in a private chat with me: uploads are kept per user, not for a group.",
+            ));
+        }
+        if !self.uploads.is_on() {
+            return Ok(refused(
+                ctx,
+                "refused: uploads are off",
+                "Uploads are off on this server (UPLOAD_DIR is not set), so the file was not kept.",
+            ));
+        }
+        let max = self.uploads.max_bytes();
+        if let Some(size) = upload.size
+            && size > max
+        {
+            return Ok(refused(
+                ctx,
+                &format!("refused: {size} bytes, over UPLOAD_MAX_BYTES"),
+                &upload::too_big(&upload.name, size, max),
+            ));
+        }
+        let size = upload
+            .size
+            .map_or_else(|| "size unknown".to_owned(), |s| format!("{s} bytes"));
+        let mut handled = Handled::new(super::context_entry(
+            ctx,
+            None,
+            crate::store::audit::Decision::Allowed,
+            &format!("upload queued: {}, {size}", upload.name),
+        ));
+        handled.upload = Some(upload);
+        Ok(handled)
+    }
+}
+
+fn refused(ctx: &Context, outcome: &str, text: &str) -> Handled {
+    let mut handled = reply::one(ctx, None, outcome, text);
+    handled.entry.decision = crate::store::audit::Decision::Refused;
+    handled
+}
