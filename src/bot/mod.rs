@@ -326,7 +326,7 @@ impl Dispatcher {
                 }
                 let text = message.text.as_deref().unwrap_or_default();
                 match ctx.chat {
-                    _ if allowed => self.on_message(&ctx, message.message_id, text).await,
+                    _ if allowed => self.on_message(&ctx, message, text).await,
                     Some(chat) if chat.is_private() => {
                         self.stranger(&ctx, message.message_id, text).await
                     }
@@ -392,9 +392,11 @@ impl Dispatcher {
     async fn on_message(
         &self,
         ctx: &Context,
-        message_id: i32,
+        message: &frankenstein::types::Message,
         text: &str,
     ) -> anyhow::Result<Handled> {
+        let message_id = message.message_id;
+        let replied = message.reply_to_message.as_ref().map(|m| m.message_id);
         let private = ctx.chat.is_some_and(|c| c.is_private());
         // Arguments reach the command but are never stored or audited.
         let (name, args) = match command::parse(text, &self.username()) {
@@ -405,7 +407,7 @@ impl Dispatcher {
                     (self.relay.catalog().text_command.clone(), ctx.user_id)
                     && self.may_run(user, &command).await?
                 {
-                    return self.relay_command(ctx, user, command, text).await;
+                    return self.relay_command(ctx, user, command, text, replied).await;
                 }
                 return Ok(reply::one(
                     ctx,
@@ -418,7 +420,7 @@ impl Dispatcher {
         };
         let relayed = self.relay.catalog().find(&name);
         if let (Some(command), Some(user)) = (relayed, ctx.user_id) {
-            return self.relay_command(ctx, user, command, args).await;
+            return self.relay_command(ctx, user, command, args, replied).await;
         }
         let Some(spec) = commands::find(&name) else {
             return Ok(reply::one(

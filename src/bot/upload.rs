@@ -70,3 +70,30 @@ fn refused(ctx: &Context, outcome: &str, text: &str) -> Handled {
     handled.entry.decision = crate::store::audit::Decision::Refused;
     handled
 }
+
+impl Dispatcher {
+    /// For a relay command with an upload parameter, sent as a reply to a
+    /// message: the absolute path of the file that message carried, when
+    /// `user` sent it and it was stored. Someone else's file (the bot's own
+    /// documents included) is never given.
+    pub(super) async fn replied_file(
+        &self,
+        ctx: &Context,
+        user: i64,
+        command: &crate::relay::spec::Command,
+        replied: Option<i32>,
+    ) -> anyhow::Result<Option<String>> {
+        let wants_file = command
+            .params
+            .iter()
+            .any(|p| matches!(p.kind, crate::relay::spec::Kind::Upload));
+        let (Some(message), Some(chat), true) = (replied, ctx.chat_id(), wants_file) else {
+            return Ok(None);
+        };
+        let stored =
+            crate::store::uploads::path_of(&self.reads, user, chat, i64::from(message)).await?;
+        Ok(stored
+            .and_then(|path| self.uploads.absolute(&path))
+            .map(|path| path.display().to_string()))
+    }
+}

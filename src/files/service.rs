@@ -122,6 +122,12 @@ impl Uploads {
         self.max_bytes
     }
 
+    /// The absolute path of `stored` (a path relative to UPLOAD_DIR, as
+    /// the uploads table holds it); `None` when uploads are off.
+    pub fn absolute(&self, stored: &str) -> Option<PathBuf> {
+        self.dir.as_ref().map(|dir| dir.path().join(stored))
+    }
+
     /// Fetches and stores `upload` in the background; its reply and audit
     /// row are queued when it ends.
     pub fn launch(self: &Arc<Self>, upload: Upload) {
@@ -296,6 +302,22 @@ impl Uploads {
 
     /// Writes the reply and the audit row together.
     async fn finish(&self, upload: &Upload, outcome: Outcome) {
+        let row = match &outcome {
+            Outcome::Stored {
+                path,
+                bytes,
+                sha256,
+            } => Some((path.clone(), *bytes, sha256.clone())),
+            Outcome::Failed { .. } => None,
+        };
+        let stored = row.as_ref().map(|(path, bytes, sha256)| uploads::Stored {
+            user_id: upload.user,
+            chat_id: upload.chat,
+            message_id: i64::from(upload.message_id),
+            path,
+            bytes: i64::try_from(*bytes).unwrap_or(i64::MAX),
+            sha256,
+        });
         let (decision, audit, text) = match outcome {
             Outcome::Stored {
                 path,
@@ -332,7 +354,14 @@ impl Uploads {
             }),
         );
         for attempt in 1..=FINISH_TRIES {
-            match uploads::finish(&self.parts.db, std::slice::from_ref(&reply), &entry).await {
+            match uploads::finish(
+                &self.parts.db,
+                stored.as_ref(),
+                std::slice::from_ref(&reply),
+                &entry,
+            )
+            .await
+            {
                 Ok(()) => {
                     self.parts.wake.notify_one();
                     return;

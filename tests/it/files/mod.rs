@@ -6,6 +6,7 @@ mod upload;
 mod upload_failures;
 mod upload_names;
 mod upload_refusals;
+mod upload_relay;
 mod upload_symlinks;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,110 @@
+//! A relay command's upload parameter: the command sent as a reply to a
+//! file the user sent gets the stored file's path as one argv element.
+
+use serde_json::json;
+
+use super::{document, private_message, send_document};
+use crate::{
+    relay::{ended, given, job_after, job_count, relay_app},
+    support::{OWNER, updates::private_text},
+};
+
+const COMMANDS: &str = r#"
+[[command]]
+name = "convert"
+description = "converts a file"
+program = "@ARGV_JSON@"
+args = ["{file}", "{format}"]
+params = [
+  { name = "file", type = "upload" },
+  { name = "format", choices = ["pdf", "png"] },
+]
+"#;
+
+/// `text` from `user`, as a reply to their message `to` (which carried `fields`).
+fn reply(
+    update_id: i64,
+    user: i64,
+    text: &str,
+    to: i64,
+    fields: serde_json::Value,
+) -> serde_json::Value {
+    let mut update = private_text(update_id, user, text);
+    update["message"]["reply_to_message"] = private_message(to, user, fields)["message"].clone();
+    update
+}
+
+#[tokio::test]
+async fn a_command_replying_to_an_uploaded_file_gets_its_path_as_one_argument() {
+    let uploads = tempfile::tempdir().unwrap();
+    let dir = uploads.path().display().to_string();
+    let app = relay_app(COMMANDS, &[("UPLOAD_DIR", &dir)]).await;
+    let stored = send_document(&app, 1, OWNER, "my report.pdf", b"pages").await;
+    assert!(
+        stored.starts_with("Stored as 4242/my report.pdf "),
+        "{stored}"
+    );
+    let file = app.standin.add_file(b"pages");
+
+    let update = reply(
+        2,
+        OWNER,
+        "/convert png",
+        1,
+        document(&file, Some("my report.pdf")),
+    );
+    assert_eq!(app.post_update(&update).await.status(), 200);
+    app.wait_handled(2).await;
+
+    let job = job_after(&app, 0).await;
+    assert_eq!(ended(&app, job.id).await.state, "succeeded");
+    let path = format!("{dir}/4242/my report.pdf");
+    assert_eq!(given(&app, &job).await["argv"], json!([path, "png"]));
+}
+
+#[tokio::test]
+async fn a_command_needing_a_file_without_one_runs_nothing_and_says_how() {
+    let uploads = tempfile::tempdir().unwrap();
+    let dir = uploads.path().display().to_string();
+    let app = relay_app(COMMANDS, &[("UPLOAD_DIR", &dir)]).await;
+
+    let alone = app.say(1, OWNER, "/convert pdf").await;
+    // A reply to a message that carried no stored file (the bot's own,
+    // or a file never stored) gives no file either.
+    let to_nothing = reply(2, OWNER, "/convert pdf", 77, json!({"text": "hello"}));
+    assert_eq!(app.post_update(&to_nothing).await.status(), 200);
+    let texts = app.wait_texts_to(OWNER, 2).await;
+
+    let expected = "Nothing was run: FILE is a file: send the command as a reply to a file you sent me (once I said it was stored). Usage: /convert FORMAT (as a reply to the file you sent, for FILE)";
+    assert_eq!(alone, expected);
+    assert_eq!(texts[1], expected);
+    assert_eq!(job_count(&app).await, 0);
+}
+
+#[tokio::test]
+async fn another_users_file_is_never_given_to_a_command() {
+    let uploads = tempfile::tempdir().unwrap();
+    let dir = uploads.path().display().to_string();
+    let app = relay_app(COMMANDS, &[("UPLOAD_DIR", &dir)]).await;
+    let friend = crate::relay::FRIEND;
+    send_document(&app, 1, friend, "theirs.pdf", b"private").await;
+    let file = app.standin.add_file(b"private");
+
+    // The owner's message claims to reply to the friend's message 1 (in
+    // the owner's own chat, message 1 is not the friend's).
+    let update = reply(
+        2,
+        OWNER,
+        "/convert pdf",
+        1,
+        document(&file, Some("theirs.pdf")),
+    );
+    assert_eq!(app.post_update(&update).await.status(), 200);
+    let texts = app.wait_texts_to(OWNER, 1).await;
+
+    assert!(
+        texts[0].starts_with("Nothing was run: FILE is a file"),
+        "{texts:?}"
+    );
+    assert_eq!(job_count(&app).await, 0);
+}
