@@ -21,7 +21,29 @@ impl Dispatcher {
             })
             .collect();
         let (user, chat) = (ctx.user_id?, ctx.chat_id()?);
-        upload::from_message(message, user, chat, &stamp)
+        let mut upload = upload::from_message(message, user, chat, &stamp)?;
+        upload.hint = message
+            .caption
+            .as_deref()
+            .and_then(|caption| self.caption_hint(caption));
+        Some(upload)
+    }
+
+    /// A caption naming a relay command that takes a file: how to run it
+    /// with this one. The caption itself runs nothing: the command is given
+    /// a file only once it is stored, as a reply to it.
+    fn caption_hint(&self, caption: &str) -> Option<String> {
+        let super::command::Parsed::Command { name, .. } =
+            super::command::parse(caption, &self.username())
+        else {
+            return None;
+        };
+        let command = self.relay.catalog().find(&name)?;
+        command
+            .params
+            .iter()
+            .any(|p| matches!(p.kind, crate::relay::spec::Kind::Upload))
+            .then(|| format!("To run /{name} with it, send /{name} and its arguments as a reply to this file."))
     }
 
     /// A file from an allowed user: refused with the reason, or queued to

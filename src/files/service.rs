@@ -326,10 +326,16 @@ impl Uploads {
             } => (
                 Decision::Allowed,
                 format!("upload stored: {path}, {bytes} bytes, sha256 {sha256}"),
-                format!(
-                    "Stored as {path} in the upload directory: {}.",
-                    exact_size(bytes)
-                ),
+                match &upload.hint {
+                    Some(hint) => format!(
+                        "Stored as {path} in the upload directory: {}.\n{hint}",
+                        exact_size(bytes)
+                    ),
+                    None => format!(
+                        "Stored as {path} in the upload directory: {}.",
+                        exact_size(bytes)
+                    ),
+                },
             ),
             Outcome::Failed { why, tell } => (
                 Decision::Refused,

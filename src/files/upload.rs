@@ -18,6 +18,9 @@ pub struct Upload {
     pub name: String,
     /// The size Telegram gave, when it gave one.
     pub size: Option<u64>,
+    /// A line added to the reply once it is stored (how to run the command
+    /// its caption named with it).
+    pub hint: Option<String>,
 }
 
 /// The file `message` carries (a document, photo, audio, video or voice
@@ -61,6 +64,7 @@ pub fn from_message(message: &Message, user: i64, chat: i64, stamp: &str) -> Opt
         file_id,
         name: name::sanitise(&original),
         size,
+        hint: None,
     })
 }
 

@@ -108,3 +108,22 @@ async fn another_users_file_is_never_given_to_a_command() {
     );
     assert_eq!(job_count(&app).await, 0);
 }
+
+#[tokio::test]
+async fn a_file_with_the_command_in_its_caption_is_stored_and_the_reply_says_how_to_run_it() {
+    let uploads = tempfile::tempdir().unwrap();
+    let dir = uploads.path().display().to_string();
+    let app = relay_app(COMMANDS, &[("UPLOAD_DIR", &dir)]).await;
+    let file = app.standin.add_file(b"pages");
+    let mut fields = document(&file, Some("a.pdf"));
+    fields["caption"] = json!("/convert png");
+    fields["caption_entities"] = json!([{"type": "bot_command", "offset": 0, "length": 8}]);
+
+    let text = super::reply_to(&app, 1, &private_message(1, OWNER, fields)).await;
+
+    assert_eq!(
+        text,
+        "Stored as 4242/a.pdf in the upload directory: 5 bytes.\nTo run /convert with it, send /convert and its arguments as a reply to this file."
+    );
+    assert_eq!(job_count(&app).await, 0, "a caption runs nothing by itself");
+}
