@@ -12,3 +12,4 @@ CREATE TABLE uploads (
 ) STRICT;
 
 CREATE INDEX uploads_message ON uploads (chat_id, message_id);
+CREATE INDEX uploads_stored ON uploads (stored_at);

@@ -293,6 +293,8 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
             db: db.clone(),
             wake: outbox_wake.clone(),
             backoff: config.send_retry_backoff.clone().into(),
+            relay: relay.clone(),
+            clock: clock.clone(),
         },
     )?;
     let dispatcher = Arc::new(Dispatcher {

@@ -22,18 +22,19 @@ impl Dispatcher {
             .collect();
         let (user, chat) = (ctx.user_id?, ctx.chat_id()?);
         let mut upload = upload::from_message(message, user, chat, &stamp)?;
-        upload.hint = message
+        upload.then = message
             .caption
             .as_deref()
-            .and_then(|caption| self.caption_hint(caption));
+            .and_then(|caption| self.caption_command(caption));
         Some(upload)
     }
 
-    /// A caption naming a relay command that takes a file: how to run it
-    /// with this one. The caption itself runs nothing: the command is given
-    /// a file only once it is stored, as a reply to it.
-    fn caption_hint(&self, caption: &str) -> Option<String> {
-        let super::command::Parsed::Command { name, .. } =
+    /// A caption naming a relay command that takes a file. Once the file
+    /// is stored, running the command with it is offered as a [Run]
+    /// question; the press checks, as every [Run] does, that the user may
+    /// still run it (and has a session, for a sensitive one).
+    fn caption_command(&self, caption: &str) -> Option<crate::files::FollowUp> {
+        let super::command::Parsed::Command { name, args } =
             super::command::parse(caption, &self.username())
         else {
             return None;
@@ -43,7 +44,10 @@ impl Dispatcher {
             .params
             .iter()
             .any(|p| matches!(p.kind, crate::relay::spec::Kind::Upload))
-            .then(|| format!("To run /{name} with it, send /{name} and its arguments as a reply to this file."))
+            .then(|| crate::files::FollowUp {
+                command,
+                args: args.to_owned(),
+            })
     }
 
     /// A file from an allowed user: refused with the reason, or queued to
@@ -73,12 +77,25 @@ impl Dispatcher {
                 &upload::too_big(&upload.name, size, max),
             ));
         }
+        if let Some(then) = &upload.then
+            && !self.may_run(upload.user, &then.command).await?
+        {
+            let name = &then.command.name;
+            return Ok(refused(
+                ctx,
+                "refused: caption names a command not allowed to the user",
+                &format!(
+                    "Nothing was stored or run: you may not run /{name}, which the caption names."
+                ),
+            ));
+        }
         let size = upload
             .size
             .map_or_else(|| "size unknown".to_owned(), |s| format!("{s} bytes"));
+        let command = upload.then.as_ref().map(|t| t.command.name.clone());
         let mut handled = Handled::new(super::context_entry(
             ctx,
-            None,
+            command.as_deref(),
             crate::store::audit::Decision::Allowed,
             &format!("upload queued: {}, {size}", upload.name),
         ));

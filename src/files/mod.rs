@@ -18,4 +18,4 @@ pub mod service;
 pub mod upload;
 
 pub use service::{Settings, Uploads};
-pub use upload::Upload;
+pub use upload::{FollowUp, Upload};

@@ -15,9 +15,11 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
     dir::UploadDir,
-    upload::{Upload, exact_size, too_big},
+    upload::{FollowUp, Upload, exact_size, too_big},
 };
 use crate::{
+    clock::Clock,
+    relay::{args, buttons::Request, service::Relay, status},
     store::{
         Db,
         audit::{Decision, Entry},
@@ -61,6 +63,9 @@ pub struct Parts {
     pub wake: Arc<Notify>,
     /// Waits between tries (SEND_RETRY_BACKOFF); the last one repeats.
     pub backoff: Arc<[Duration]>,
+    /// For the [Run] question of a command named in a file's caption.
+    pub relay: Arc<Relay>,
+    pub clock: Clock,
 }
 
 pub struct Uploads {
@@ -326,16 +331,10 @@ impl Uploads {
             } => (
                 Decision::Allowed,
                 format!("upload stored: {path}, {bytes} bytes, sha256 {sha256}"),
-                match &upload.hint {
-                    Some(hint) => format!(
-                        "Stored as {path} in the upload directory: {}.\n{hint}",
-                        exact_size(bytes)
-                    ),
-                    None => format!(
-                        "Stored as {path} in the upload directory: {}.",
-                        exact_size(bytes)
-                    ),
-                },
+                format!(
+                    "Stored as {path} in the upload directory: {}.",
+                    exact_size(bytes)
+                ),
             ),
             Outcome::Failed { why, tell } => (
                 Decision::Refused,
@@ -347,7 +346,7 @@ impl Uploads {
             chat_id: Some(upload.chat),
             ..Entry::event("upload", Some(upload.user), decision, audit)
         };
-        let reply = NewCall::new(
+        let mut calls = vec![NewCall::new(
             upload.chat,
             "sendMessage",
             json!({
@@ -358,21 +357,29 @@ impl Uploads {
                     "allow_sending_without_reply": true,
                 },
             }),
-        );
+        )];
+        let question = match (&upload.then, &row) {
+            (Some(then), Some((path, _, _))) => self.offer(upload, then, path),
+            _ => None,
+        };
+        let asked = question.as_ref().and_then(|offer| offer.question);
+        if let Some(offer) = question {
+            calls.push(offer.call);
+        }
         for attempt in 1..=FINISH_TRIES {
-            match uploads::finish(
-                &self.parts.db,
-                stored.as_ref(),
-                std::slice::from_ref(&reply),
-                &entry,
-            )
-            .await
-            {
-                Ok(()) => {
+            match uploads::finish(&self.parts.db, stored.as_ref(), &calls, &entry).await {
+                Ok(ids) => {
+                    if let (Some((id, expires_at)), Some(call)) = (asked, ids.get(1)) {
+                        self.parts.relay.buttons.set_prompt(id, *call);
+                        self.parts.relay.expire_later(id, expires_at);
+                    }
                     self.parts.wake.notify_one();
                     return;
                 }
                 Err(e) if attempt == FINISH_TRIES => {
+                    if let Some((id, _)) = asked {
+                        self.parts.relay.buttons.withdraw(id);
+                    }
                     tracing::error!(user = upload.user, error = %e, "cannot record the end of an upload");
                 }
                 Err(e) => {
@@ -381,6 +388,60 @@ impl Uploads {
                 }
             }
         }
+    }
+}
+
+/// A [Run] question for the command a file's caption named.
+struct Offer {
+    /// The question's id and when it expires; `None`: no question, the
+    /// call says why nothing was asked.
+    question: Option<(u64, i64)>,
+    call: NewCall,
+}
+
+impl Uploads {
+    /// Asks whether to run `then` with the file stored at `path` (relative
+    /// to UPLOAD_DIR); `None` when its arguments are wrong (the reply to
+    /// the question's place says so).
+    fn offer(&self, upload: &Upload, then: &FollowUp, path: &str) -> Option<Offer> {
+        let relay = &self.parts.relay;
+        let absolute = self.absolute(path)?.display().to_string();
+        let chat = upload.chat;
+        let argv = match args::build_with_file(&then.command, &then.args, Some(&absolute)) {
+            Ok(argv) => argv,
+            Err(e) => {
+                return Some(Offer {
+                    question: None,
+                    call: status::send(
+                        chat,
+                        &status::escape(&format!("Nothing was run: {e}")),
+                        None,
+                    ),
+                });
+            }
+        };
+        let request = Request {
+            shown: crate::bot::relay::shown(&then.command, &then.args),
+            command: then.command.clone(),
+            argv,
+            user: upload.user,
+            chat,
+        };
+        let timeout = relay.settings.confirm_timeout;
+        let expires_at = self.parts.clock.now_ms() + status::millis(timeout);
+        let text = format!(
+            "Run {} with {}? This works for {} and only for you.",
+            status::escape(&request.shown),
+            status::escape(path),
+            crate::timefmt::span(status::millis(timeout))
+        );
+        let (id, question) = relay.buttons.ask(request, expires_at);
+        let (run, decline) = question.tokens();
+        let markup = status::keyboard(&[("Run", run), ("Cancel", decline)]);
+        Some(Offer {
+            question: Some((id, expires_at)),
+            call: status::send(chat, &text, Some(markup)),
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use frankenstein::types::Message;
 use super::name;
 
 /// A file sent in a message, to fetch and store.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Upload {
     pub user: i64,
     pub chat: i64,
@@ -18,9 +18,25 @@ pub struct Upload {
     pub name: String,
     /// The size Telegram gave, when it gave one.
     pub size: Option<u64>,
-    /// A line added to the reply once it is stored (how to run the command
-    /// its caption named with it).
-    pub hint: Option<String>,
+    /// The relay command its caption named, to offer to run with the file
+    /// once it is stored.
+    pub then: Option<FollowUp>,
+}
+
+/// A relay command with an upload parameter, named in a file's caption.
+#[derive(Clone)]
+pub struct FollowUp {
+    pub command: std::sync::Arc<crate::relay::spec::Command>,
+    /// What was typed after `/name` (may be secret: never printed).
+    pub args: String,
+}
+
+impl std::fmt::Debug for FollowUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FollowUp")
+            .field("command", &self.command.name)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The file `message` carries (a document, photo, audio, video or voice
@@ -64,7 +80,7 @@ pub fn from_message(message: &Message, user: i64, chat: i64, stamp: &str) -> Opt
         file_id,
         name: name::sanitise(&original),
         size,
-        hint: None,
+        then: None,
     })
 }
 

@@ -21,13 +21,13 @@ pub struct Stored<'a> {
 }
 
 /// Records `stored` (when the upload succeeded), queues `calls` and writes
-/// `entry`, in one transaction.
+/// `entry`, in one transaction; returns the calls' ids, in order.
 pub async fn finish(
     db: &Db,
     stored: Option<&Stored<'_>>,
     calls: &[NewCall],
     entry: &Entry,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<Vec<i64>> {
     let mut tx = db.begin().await?;
     if let Some(s) = stored {
         sqlx::query(
@@ -44,9 +44,10 @@ pub async fn finish(
         .execute(&mut *tx)
         .await?;
     }
-    outbox::insert(&mut tx, None, calls).await?;
+    let ids = outbox::insert(&mut tx, None, calls).await?;
     audit::insert(&mut tx, entry).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(ids)
 }
 
 /// Where the file of message `message_id` in `chat_id`, sent by `user_id`,

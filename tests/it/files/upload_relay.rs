@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{document, private_message, send_document};
 use crate::{
-    relay::{ended, given, job_after, job_count, relay_app},
+    relay::{ended, given, job_after, job_count, newest_message, press, relay_app},
     support::{OWNER, updates::private_text},
 };
 
@@ -110,20 +110,49 @@ async fn another_users_file_is_never_given_to_a_command() {
 }
 
 #[tokio::test]
-async fn a_file_with_the_command_in_its_caption_is_stored_and_the_reply_says_how_to_run_it() {
+async fn a_file_with_the_command_in_its_caption_is_stored_then_the_command_is_offered_with_it() {
+    let uploads = tempfile::tempdir().unwrap();
+    let dir = uploads.path().display().to_string();
+    let app = relay_app(COMMANDS, &[("UPLOAD_DIR", &dir)]).await;
+    let file = app.standin.add_file(b"pages");
+    let mut fields = document(&file, Some("a b.pdf"));
+    fields["caption"] = json!("/convert png");
+    fields["caption_entities"] = json!([{"type": "bot_command", "offset": 0, "length": 8}]);
+
+    let stored = super::reply_to(&app, 1, &private_message(1, OWNER, fields)).await;
+    let question = newest_message(&app, OWNER, 1).await;
+
+    assert_eq!(
+        stored,
+        "Stored as 4242/a b.pdf in the upload directory: 5 bytes."
+    );
+    assert_eq!(
+        question.shown,
+        "Run /convert png with 4242/a b.pdf? This works for 1 min and only for you."
+    );
+    assert_eq!(job_count(&app).await, 0, "nothing runs before [Run]");
+    press(&app, 2, &question, OWNER, "Run").await;
+    let job = job_after(&app, 0).await;
+    assert_eq!(ended(&app, job.id).await.state, "succeeded");
+    let path = format!("{dir}/4242/a b.pdf");
+    assert_eq!(given(&app, &job).await["argv"], json!([path, "png"]));
+}
+
+#[tokio::test]
+async fn a_caption_with_wrong_arguments_stores_the_file_and_runs_nothing() {
     let uploads = tempfile::tempdir().unwrap();
     let dir = uploads.path().display().to_string();
     let app = relay_app(COMMANDS, &[("UPLOAD_DIR", &dir)]).await;
     let file = app.standin.add_file(b"pages");
     let mut fields = document(&file, Some("a.pdf"));
-    fields["caption"] = json!("/convert png");
-    fields["caption_entities"] = json!([{"type": "bot_command", "offset": 0, "length": 8}]);
+    fields["caption"] = json!("/convert gif");
 
-    let text = super::reply_to(&app, 1, &private_message(1, OWNER, fields)).await;
+    super::reply_to(&app, 1, &private_message(1, OWNER, fields)).await;
+    let texts = app.wait_texts_to(OWNER, 2).await;
 
-    assert_eq!(
-        text,
-        "Stored as 4242/a.pdf in the upload directory: 5 bytes.\nTo run /convert with it, send /convert and its arguments as a reply to this file."
+    assert!(
+        texts[1].starts_with("Nothing was run: FORMAT must be one of: pdf, png."),
+        "{texts:?}"
     );
-    assert_eq!(job_count(&app).await, 0, "a caption runs nothing by itself");
+    assert_eq!(job_count(&app).await, 0);
 }
