@@ -55,7 +55,7 @@ use crate::{
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(9);
 /// How long shutdown waits for relay jobs to end: past their SIGKILL.
 const RELAY_SHUTDOWN: Duration = Duration::from_secs(8);
-/// How long shutdown waits for interrupted uploads to write their replies.
+/// How long shutdown waits for uploads to end (their partial files removed).
 const UPLOADS_SHUTDOWN: Duration = Duration::from_secs(1);
 
 /// A running server.
@@ -155,7 +155,7 @@ impl Running {
         // Jobs end first (SIGTERM, SIGKILL after the grace) and are marked
         // interrupted, while the database is still open.
         self.relay.shutdown(RELAY_SHUTDOWN).await;
-        // Downloads under way end and say so in their chats.
+        // Downloads under way end, and start again at the next start.
         self.uploads.shutdown(UPLOADS_SHUTDOWN).await;
         let drain = async {
             let _ = self.server.await;
@@ -297,6 +297,16 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
             clock: clock.clone(),
         },
     )?;
+    let resumed = uploads
+        .resume()
+        .await
+        .context("cannot read the uploads a stopped telegate left pending")?;
+    if resumed > 0 {
+        tracing::info!(
+            uploads = resumed,
+            "uploads were pending when telegate stopped; downloading them again"
+        );
+    }
     let dispatcher = Arc::new(Dispatcher {
         db: db.clone(),
         reads: reads.clone(),

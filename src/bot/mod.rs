@@ -141,6 +141,8 @@ struct Committed {
     calls: Vec<i64>,
     /// The job written, and the call of its status message.
     job: Option<(i64, i64)>,
+    /// The upload written (pending).
+    upload: Option<i64>,
 }
 
 impl Dispatcher {
@@ -176,8 +178,8 @@ impl Dispatcher {
             self.relay.buttons.set_prompt(question, *call);
             self.relay.expire_later(question, expires_at);
         }
-        if let Some(upload) = handled.upload.take() {
-            self.uploads.launch(upload);
+        if let (Some(upload), Some(id)) = (handled.upload.take(), committed.upload) {
+            self.uploads.launch(id, upload);
         }
         if let (Some(start), Some((job, status_call))) = (handled.start.take(), committed.job) {
             let request = start.request;
@@ -253,6 +255,10 @@ impl Dispatcher {
             }
             None => None,
         };
+        let upload = match &handled.upload {
+            Some(upload) => Some(store::uploads::queue(&mut tx, &upload.pending()).await?),
+            None => None,
+        };
         let now = self.clock.now_ms();
         let entry = match (handled.tallied, handled.entry.user_id) {
             (true, Some(user)) => {
@@ -285,7 +291,7 @@ impl Dispatcher {
                 ("decision", handled.entry.decision.as_str()),
             ],
         );
-        Ok(Committed { calls, job })
+        Ok(Committed { calls, job, upload })
     }
 
     async fn decide(&self, update: &PendingUpdate, payload: &str) -> anyhow::Result<Handled> {

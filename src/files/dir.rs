@@ -20,6 +20,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::name;
 
+/// How temporary names start (a leading dot: never a stored name).
+const TEMPORARY_PREFIX: &str = ".upload-";
+
 /// How many `-N` suffixes are tried before a name counts as taken.
 const MAX_COLLISIONS: u32 = 10_000;
 
@@ -58,6 +61,37 @@ impl UploadDir {
     /// Where it is.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Removes the temporary files a killed telegate left in the users'
+    /// directories (symlinks are neither followed nor removed); returns
+    /// how many. Run at start, before any upload.
+    pub fn sweep(&self) -> std::io::Result<usize> {
+        let mut removed = 0;
+        for entry in rustix::fs::Dir::read_from(&self.root)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let Ok(dir) = rustix::fs::openat(
+                &self.root,
+                name.as_str(),
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            ) else {
+                continue;
+            };
+            for file in rustix::fs::Dir::read_from(&dir)? {
+                let file = file?;
+                let file = file.file_name().to_string_lossy().into_owned();
+                if file.starts_with(TEMPORARY_PREFIX) && file.ends_with(".part") {
+                    rustix::fs::unlinkat(&dir, file.as_str(), AtFlags::empty())?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// A new empty file (mode 0600) in `user`'s directory, made when
@@ -189,7 +223,7 @@ fn temporary_name() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     format!(
-        ".upload-{}-{}-{nanos}.part",
+        "{TEMPORARY_PREFIX}{}-{}-{nanos}.part",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )

@@ -133,24 +133,42 @@ impl Uploads {
         self.dir.as_ref().map(|dir| dir.path().join(stored))
     }
 
-    /// Fetches and stores `upload` in the background; its reply and audit
-    /// row are queued when it ends.
-    pub fn launch(self: &Arc<Self>, upload: Upload) {
+    /// Fetches and stores upload `id` (its row written, pending) in the
+    /// background; its row, reply and audit row are written when it ends.
+    /// Stopped by shutdown, it stays pending for the next start.
+    pub fn launch(self: &Arc<Self>, id: i64, upload: Upload) {
         let uploads = self.clone();
         self.tasks.spawn(async move {
-            let outcome = tokio::select! {
-                outcome = uploads.fetch(&upload) => outcome,
-                () = uploads.stopping.cancelled() => Outcome::Failed {
-                    why: "interrupted: telegate stopped".into(),
-                    tell: format!("{} was not stored: the server stopped while it was downloading. Send it again.", upload.name),
-                },
-            };
-            uploads.finish(&upload, outcome).await;
+            tokio::select! {
+                outcome = uploads.fetch(&upload) => uploads.finish(id, &upload, outcome).await,
+                () = uploads.stopping.cancelled() => {}
+            }
         });
     }
 
-    /// Ends the downloads under way (each reports that it was interrupted)
-    /// and waits for them, at most `within`.
+    /// Starts again the uploads a stopped telegate left pending; returns
+    /// how many.
+    pub async fn resume(self: &Arc<Self>) -> anyhow::Result<usize> {
+        if let Some(dir) = &self.dir {
+            match dir.sweep() {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(files = n, "removed partial uploads a stopped telegate left")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot remove the partial uploads a stopped telegate left")
+                }
+            }
+        }
+        let left = crate::store::uploads::pending(&self.parts.db).await?;
+        for row in &left {
+            self.launch(row.id, Upload::resumed(row));
+        }
+        Ok(left.len())
+    }
+
+    /// Ends the downloads under way (they stay pending, for the next start:
+    /// a partial file is removed) and waits for them, at most `within`.
     pub async fn shutdown(&self, within: Duration) {
         self.stopping.cancel();
         self.tasks.close();
@@ -306,7 +324,7 @@ impl Uploads {
     }
 
     /// Writes the reply and the audit row together.
-    async fn finish(&self, upload: &Upload, outcome: Outcome) {
+    async fn finish(&self, id: i64, upload: &Upload, outcome: Outcome) {
         let row = match &outcome {
             Outcome::Stored {
                 path,
@@ -316,9 +334,6 @@ impl Uploads {
             Outcome::Failed { .. } => None,
         };
         let stored = row.as_ref().map(|(path, bytes, sha256)| uploads::Stored {
-            user_id: upload.user,
-            chat_id: upload.chat,
-            message_id: i64::from(upload.message_id),
             path,
             bytes: i64::try_from(*bytes).unwrap_or(i64::MAX),
             sha256,
@@ -367,7 +382,7 @@ impl Uploads {
             calls.push(offer.call);
         }
         for attempt in 1..=FINISH_TRIES {
-            match uploads::finish(&self.parts.db, stored.as_ref(), &calls, &entry).await {
+            match uploads::finish(&self.parts.db, id, stored.as_ref(), &calls, &entry).await {
                 Ok(ids) => {
                     if let (Some((id, expires_at)), Some(call)) = (asked, ids.get(1)) {
                         self.parts.relay.buttons.set_prompt(id, *call);

@@ -84,6 +84,35 @@ pub fn from_message(message: &Message, user: i64, chat: i64, stamp: &str) -> Opt
     })
 }
 
+impl Upload {
+    /// The row that waits for it in the uploads table.
+    pub fn pending(&self) -> crate::store::uploads::Pending {
+        crate::store::uploads::Pending {
+            id: 0,
+            user_id: self.user,
+            chat_id: self.chat,
+            message_id: i64::from(self.message_id),
+            file_id: self.file_id.clone(),
+            name: self.name.clone(),
+            size: self.size.and_then(|s| i64::try_from(s).ok()),
+        }
+    }
+
+    /// An upload a stopped telegate left pending (the command its caption
+    /// named, if any, is not offered again).
+    pub fn resumed(row: &crate::store::uploads::Pending) -> Self {
+        Self {
+            user: row.user_id,
+            chat: row.chat_id,
+            message_id: i32::try_from(row.message_id).unwrap_or_default(),
+            file_id: row.file_id.clone(),
+            name: row.name.clone(),
+            size: row.size.and_then(|s| u64::try_from(s).ok()),
+            then: None,
+        }
+    }
+}
+
 /// A size as a person reads it: `812 bytes`, `1.5 MB` (units of 1024, as
 /// Telegram's apps show them).
 pub fn human_size(bytes: u64) -> String {

@@ -103,21 +103,27 @@ pub(super) async fn download(
         .values()
         .find(|held| held.path == path)
         .map(|held| held.content.clone());
+    let record = |status: u16| {
+        lock(&state.calls).push(Call {
+            method: "download".into(),
+            params: json!({ "file_path": path }),
+            status,
+            at_ms: state.clock.now_ms(),
+            result: Value::Null,
+        });
+        state.changed.notify_waiters();
+    };
     let response = match (authorised, fault, found) {
         (false, _, _) => methods::error(401, "Unauthorized", None),
-        (true, Some(Fault::Hang), _) => return std::future::pending().await,
+        (true, Some(Fault::Hang), _) => {
+            record(0);
+            return std::future::pending().await;
+        }
         (true, Some(fault), _) => methods::fault_response(fault),
         (true, None, None) => methods::error(404, "Not Found", None),
         (true, None, Some(content)) => serve(content),
     };
-    lock(&state.calls).push(Call {
-        method: "download".into(),
-        params: json!({ "file_path": path }),
-        status: response.status().as_u16(),
-        at_ms: state.clock.now_ms(),
-        result: Value::Null,
-    });
-    state.changed.notify_waiters();
+    record(response.status().as_u16());
     response
 }
 

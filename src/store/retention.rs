@@ -28,8 +28,8 @@ pub enum Prunable {
     EnrolmentPause,
     /// Relay jobs that ended before it; live ones never.
     Jobs,
-    /// Where a file sent in the chat was stored, for files stored before
-    /// it (the files themselves stay: they are the operator's).
+    /// Uploads that ended before it (the files themselves stay: they are
+    /// the operator's); pending ones never.
     Uploads,
 }
 
@@ -104,10 +104,10 @@ impl Prunable {
                 "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
                  WHERE ended_at < ?1 AND state NOT IN ('queued', 'running') LIMIT ?2)"
             }
-            // Through uploads_stored (migrations/0011).
+            // Through uploads_ended (migrations/0011).
             Self::Uploads => {
                 "DELETE FROM uploads WHERE id IN (SELECT id FROM uploads
-                 WHERE stored_at < ?1 LIMIT ?2)"
+                 WHERE ended_at < ?1 AND state <> 'pending' LIMIT ?2)"
             }
         }
     }
@@ -214,21 +214,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn where_old_uploads_went_is_forgotten_and_recent_ones_kept() {
+    async fn old_ended_uploads_go_and_pending_or_recent_ones_stay() {
         let (_dir, db) = fresh().await;
         run(
             &db,
-            "INSERT INTO uploads (id, user_id, chat_id, message_id, path, bytes, sha256, stored_at) VALUES
-             (1, 7, 7, 1, '7/a', 1, 'h', 10),
-             (2, 7, 7, 2, '7/b', 1, 'h', 500)",
+            "INSERT INTO uploads (id, user_id, chat_id, message_id, file_id, name, state, created_at, ended_at) VALUES
+             (1, 7, 7, 1, 'f', 'a', 'stored', 0, 10),
+             (2, 7, 7, 2, 'f', 'b', 'failed', 0, 20),
+             (3, 7, 7, 3, 'f', 'c', 'stored', 0, 500),
+             (4, 7, 7, 4, 'f', 'd', 'pending', 0, NULL)",
         )
         .await;
-        assert_eq!(prune_batch(&db, Prunable::Uploads, 100).await.unwrap(), 1);
+        assert_eq!(prune_batch(&db, Prunable::Uploads, 100).await.unwrap(), 2);
         let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM uploads ORDER BY id")
             .fetch_all(&db)
             .await
             .unwrap();
-        assert_eq!(left, [2]);
+        assert_eq!(left, [3, 4]);
     }
 
     #[tokio::test]

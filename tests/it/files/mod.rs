@@ -7,6 +7,7 @@ mod upload_failures;
 mod upload_names;
 mod upload_refusals;
 mod upload_relay;
+mod upload_restart;
 mod upload_symlinks;
 
 use std::path::{Path, PathBuf};
@@ -68,7 +69,12 @@ pub async fn reply_to(app: &TestApp, update_id: i64, update: &Value) -> String {
 
 /// The bot's reply to message `message_id`, once it came.
 pub async fn wait_reply(app: &TestApp, message_id: i64) -> String {
-    app.standin
+    wait_reply_on(&app.standin, message_id).await
+}
+
+/// [`wait_reply`] on a stand-in.
+pub async fn wait_reply_on(standin: &telegate::standin::StandIn, message_id: i64) -> String {
+    standin
         .wait_for(DEADLINE, |calls| {
             calls.iter().find_map(|c| {
                 let replies = c.method == "sendMessage"
