@@ -105,3 +105,51 @@ async fn refusal(response: reqwest::Response) -> ApiError {
         retry_after: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn client() -> BotClient {
+        // Nothing listens there: these tests must not reach the network.
+        BotClient::new("http://127.0.0.1:9", &Secret::new("1:token")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_local_bot_api_servers_absolute_path_is_read_from_disk_in_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("file_7.bin");
+        let content: Vec<u8> = (0..200_000u32).map(|n| (n % 251) as u8).collect();
+        std::fs::write(&path, &content).unwrap();
+
+        let mut download = client().download(path.to_str().unwrap()).await.unwrap();
+        let mut read = Vec::new();
+        let mut chunks = 0;
+        while let Some(chunk) = download.chunk().await.unwrap() {
+            assert!(chunk.len() <= LOCAL_CHUNK);
+            read.extend(chunk);
+            chunks += 1;
+        }
+
+        assert_eq!(read, content);
+        assert!(chunks > 1, "read in chunks, not whole");
+    }
+
+    #[tokio::test]
+    async fn a_file_path_that_is_not_plain_is_refused_without_a_request() {
+        for path in [
+            "documents/../../secret",
+            "",
+            "a//b",
+            "documents/a b",
+            "docs/%2e%2e",
+        ] {
+            let refused = client().download(path).await.unwrap_err();
+            assert!(
+                matches!(&refused, ApiError::Api { code: 400, .. }),
+                "{path:?}: {refused:?}"
+            );
+        }
+    }
+}
