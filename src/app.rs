@@ -55,6 +55,8 @@ use crate::{
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(9);
 /// How long shutdown waits for relay jobs to end: past their SIGKILL.
 const RELAY_SHUTDOWN: Duration = Duration::from_secs(8);
+/// How long shutdown waits for uploads to end (their partial files removed).
+const UPLOADS_SHUTDOWN: Duration = Duration::from_secs(1);
 
 /// A running server.
 pub struct Running {
@@ -77,6 +79,7 @@ pub struct Running {
     background: Vec<JoinHandle<()>>,
     housekeeping: Housekeeping,
     relay: Arc<Relay>,
+    uploads: Arc<crate::files::Uploads>,
     /// BOT_OWNER_ID, whose chat gets the owner's command menu.
     owner_id: i64,
     /// Wakes the sender for calls queued outside an update.
@@ -152,6 +155,8 @@ impl Running {
         // Jobs end first (SIGTERM, SIGKILL after the grace) and are marked
         // interrupted, while the database is still open.
         self.relay.shutdown(RELAY_SHUTDOWN).await;
+        // Downloads under way end, and start again at the next start.
+        self.uploads.shutdown(UPLOADS_SHUTDOWN).await;
         let drain = async {
             let _ = self.server.await;
             // The router (and its ingest handles) is gone: the writer drains.
@@ -281,6 +286,27 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
             "relay jobs were running when telegate stopped; marked interrupted, not run again"
         );
     }
+    let uploads = crate::files::Uploads::new(
+        &config.uploads,
+        crate::files::service::Parts {
+            client: client.clone(),
+            db: db.clone(),
+            wake: outbox_wake.clone(),
+            backoff: config.send_retry_backoff.clone().into(),
+            relay: relay.clone(),
+            clock: clock.clone(),
+        },
+    )?;
+    let resumed = uploads
+        .resume()
+        .await
+        .context("cannot read the uploads a stopped telegate left pending")?;
+    if resumed > 0 {
+        tracing::info!(
+            uploads = resumed,
+            "uploads were pending when telegate stopped; downloading them again"
+        );
+    }
     let dispatcher = Arc::new(Dispatcher {
         db: db.clone(),
         reads: reads.clone(),
@@ -302,6 +328,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         scrubber: scrubber.clone(),
         faults: faults.clone(),
         relay: relay.clone(),
+        uploads: uploads.clone(),
     });
     let housekeeping = Housekeeping {
         dispatcher: dispatcher.clone(),
@@ -383,6 +410,7 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         background,
         housekeeping,
         relay,
+        uploads,
         owner_id: config.owner_id,
         outbox_wake: menu_wake,
     })

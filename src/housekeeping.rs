@@ -142,6 +142,7 @@ impl Housekeeping {
                 (Prunable::OutboxSent, now - keep),
                 (Prunable::OutboxDead, now - 2 * keep),
                 (Prunable::Jobs, now - keep),
+                (Prunable::Uploads, now - keep),
             ]);
         }
         for (what, before) in due {

@@ -14,6 +14,7 @@ pub mod relay;
 mod reply;
 pub mod session;
 pub mod typed;
+mod upload;
 
 use std::{
     sync::Arc,
@@ -75,6 +76,8 @@ pub struct Dispatcher {
     pub faults: Arc<store::fault::Faults>,
     /// The operator's commands and their jobs.
     pub relay: Arc<crate::relay::service::Relay>,
+    /// Files from the phone (UPLOAD_DIR).
+    pub uploads: Arc<crate::files::Uploads>,
 }
 
 /// The brute-force guard's settings: `after` wrong codes within `window`
@@ -110,6 +113,8 @@ pub struct Handled {
     /// A confirmation question this sends (its first call), with when it
     /// expires: its buttons work once the question is committed.
     pub question: Option<(u64, i64)>,
+    /// A file to fetch once this is committed.
+    pub upload: Option<crate::files::Upload>,
 }
 
 impl Handled {
@@ -125,6 +130,7 @@ impl Handled {
             tallied: false,
             start: None,
             question: None,
+            upload: None,
         }
     }
 }
@@ -135,6 +141,8 @@ struct Committed {
     calls: Vec<i64>,
     /// The job written, and the call of its status message.
     job: Option<(i64, i64)>,
+    /// The upload written (pending).
+    upload: Option<i64>,
 }
 
 impl Dispatcher {
@@ -169,6 +177,9 @@ impl Dispatcher {
         {
             self.relay.buttons.set_prompt(question, *call);
             self.relay.expire_later(question, expires_at);
+        }
+        if let (Some(upload), Some(id)) = (handled.upload.take(), committed.upload) {
+            self.uploads.launch(id, upload);
         }
         if let (Some(start), Some((job, status_call))) = (handled.start.take(), committed.job) {
             let request = start.request;
@@ -244,6 +255,10 @@ impl Dispatcher {
             }
             None => None,
         };
+        let upload = match &handled.upload {
+            Some(upload) => Some(store::uploads::queue(&mut tx, &upload.pending()).await?),
+            None => None,
+        };
         let now = self.clock.now_ms();
         let entry = match (handled.tallied, handled.entry.user_id) {
             (true, Some(user)) => {
@@ -276,7 +291,7 @@ impl Dispatcher {
                 ("decision", handled.entry.decision.as_str()),
             ],
         );
-        Ok(Committed { calls, job })
+        Ok(Committed { calls, job, upload })
     }
 
     async fn decide(&self, update: &PendingUpdate, payload: &str) -> anyhow::Result<Handled> {
@@ -312,9 +327,12 @@ impl Dispatcher {
                 if let Some(why) = typed::not_typed(message) {
                     return Ok(not_typed(&ctx, allowed, why));
                 }
+                if allowed && let Some(upload) = self.attached(&ctx, message) {
+                    return self.on_upload(&ctx, upload).await;
+                }
                 let text = message.text.as_deref().unwrap_or_default();
                 match ctx.chat {
-                    _ if allowed => self.on_message(&ctx, message.message_id, text).await,
+                    _ if allowed => self.on_message(&ctx, message, text).await,
                     Some(chat) if chat.is_private() => {
                         self.stranger(&ctx, message.message_id, text).await
                     }
@@ -380,9 +398,11 @@ impl Dispatcher {
     async fn on_message(
         &self,
         ctx: &Context,
-        message_id: i32,
+        message: &frankenstein::types::Message,
         text: &str,
     ) -> anyhow::Result<Handled> {
+        let message_id = message.message_id;
+        let replied = message.reply_to_message.as_ref().map(|m| m.message_id);
         let private = ctx.chat.is_some_and(|c| c.is_private());
         // Arguments reach the command but are never stored or audited.
         let (name, args) = match command::parse(text, &self.username()) {
@@ -393,7 +413,7 @@ impl Dispatcher {
                     (self.relay.catalog().text_command.clone(), ctx.user_id)
                     && self.may_run(user, &command).await?
                 {
-                    return self.relay_command(ctx, user, command, text).await;
+                    return self.relay_command(ctx, user, command, text, replied).await;
                 }
                 return Ok(reply::one(
                     ctx,
@@ -406,7 +426,7 @@ impl Dispatcher {
         };
         let relayed = self.relay.catalog().find(&name);
         if let (Some(command), Some(user)) = (relayed, ctx.user_id) {
-            return self.relay_command(ctx, user, command, args).await;
+            return self.relay_command(ctx, user, command, args, replied).await;
         }
         let Some(spec) = commands::find(&name) else {
             return Ok(reply::one(

@@ -85,6 +85,7 @@ impl Dispatcher {
         user: i64,
         command: Arc<Command>,
         args: &str,
+        replied: Option<i32>,
     ) -> anyhow::Result<Handled> {
         let name = command.name.clone();
         if !ctx.chat.is_some_and(|c| c.is_private()) {
@@ -103,7 +104,8 @@ impl Dispatcher {
                 &format!("You may not run /{name}: the commands file allows it to others only."),
             ));
         }
-        let argv = match args::build(&command, args) {
+        let file = self.replied_file(ctx, user, &command, replied).await?;
+        let argv = match args::build_with_file(&command, args, file.as_deref()) {
             Ok(argv) => argv,
             Err(e) => {
                 return Ok(refused(

@@ -121,6 +121,8 @@ pub struct Config {
     pub commands_file: Option<PathBuf>,
     /// The relay's limits and pacing (RELAY_*, CONFIRM_TIMEOUT).
     pub relay: crate::relay::service::Settings,
+    /// Files from the phone (UPLOAD_DIR, UPLOAD_MAX_BYTES).
+    pub uploads: crate::files::Settings,
     /// Where each secret that is set came from, in the order of
     /// `secret_source::SECRETS` (for `telegate check`).
     pub secret_sources: Vec<(&'static str, SecretSource)>,
@@ -344,6 +346,12 @@ impl Config {
             crate::relay::status::MESSAGE_OUTPUT_MAX,
             0..=crate::relay::status::MESSAGE_OUTPUT_MAX,
         );
+        let upload_dir = r.file_path("UPLOAD_DIR");
+        let upload_max_bytes = r.int_in(
+            "UPLOAD_MAX_BYTES",
+            crate::files::service::DEFAULT_MAX_BYTES,
+            1..=4_000_000_000,
+        );
         r.finish()?;
         // finish() returned Ok, so every field above is Some.
         let (webhook_url, webhook_path) = webhook.expect("checked");
@@ -395,6 +403,10 @@ impl Config {
                 output_cap: relay_output_cap.expect("checked"),
                 message_output: relay_message_output.expect("checked"),
                 kill_grace: crate::relay::runner::DEFAULT_KILL_GRACE,
+            },
+            uploads: crate::files::Settings {
+                dir: upload_dir.expect("checked"),
+                max_bytes: upload_max_bytes.expect("checked"),
             },
             secret_sources: secrets.sources.clone(),
         })

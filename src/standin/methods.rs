@@ -18,6 +18,10 @@ use crate::telegram::throttle::is_message;
 pub(super) fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/{token}/{method}", any(call))
+        .route(
+            "/file/{token}/{*path}",
+            axum::routing::get(super::files::download),
+        )
         .with_state(state)
 }
 
@@ -147,7 +151,7 @@ fn flood_wait(state: &State, method: &str, params: &Value, now: i64) -> Option<u
     lock(&state.ledger).admit(&limits, chat_id, now).err()
 }
 
-fn next_fault(state: &State, method: &str, chat_id: Option<i64>) -> Option<Fault> {
+pub(super) fn next_fault(state: &State, method: &str, chat_id: Option<i64>) -> Option<Fault> {
     let mut faults = lock(&state.faults);
     if let Some(fault) = faults.once.get_mut(method).and_then(|q| q.pop_front()) {
         return Some(fault);
@@ -156,7 +160,7 @@ fn next_fault(state: &State, method: &str, chat_id: Option<i64>) -> Option<Fault
     for_chat.or_else(|| faults.always.get(method)).cloned()
 }
 
-fn fault_response(fault: Fault) -> Response {
+pub(super) fn fault_response(fault: Fault) -> Response {
     match fault {
         Fault::Error {
             code,
@@ -229,6 +233,9 @@ fn answer(state: &State, method: &str, params: &Value) -> Answered {
             .map(plain)
             .map_err(bad),
         "sendDocument" => messages::send_document(state, params)
+            .map(plain)
+            .map_err(bad),
+        "getFile" => super::files::get_file(state, params)
             .map(plain)
             .map_err(bad),
         "answerCallbackQuery" => callbacks::answer_callback_query(state, params)

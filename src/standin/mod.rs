@@ -16,6 +16,7 @@
 //! callback_query update for a press of one of their buttons.
 
 mod callbacks;
+mod files;
 pub mod html;
 mod limits;
 mod messages;
@@ -35,6 +36,7 @@ use tokio::{net::TcpListener, sync::Notify, task::JoinHandle};
 
 use crate::{clock::Clock, telegram::throttle::Limits};
 
+pub use files::DOWNLOAD_LIMIT;
 pub use messages::NOT_MODIFIED;
 pub use sent::{Button, Document, MAX_CALLBACK_DATA, SentMessage};
 
@@ -118,6 +120,8 @@ pub(crate) struct State {
     /// `None`: no flood limits (a test turns them off to flood on purpose).
     limits: Mutex<Option<Limits>>,
     ledger: Mutex<limits::Ledger>,
+    /// Files users sent, for getFile and downloads.
+    files: Mutex<files::Files>,
 }
 
 /// A running stand-in. Dropping it stops the server.
@@ -168,6 +172,7 @@ impl StandIn {
             clock,
             limits: Mutex::new(Some(Limits::default())),
             ledger: Mutex::default(),
+            files: Mutex::default(),
         });
         let app = methods::router(state.clone());
         let task = tokio::spawn(async move {
@@ -213,6 +218,19 @@ impl StandIn {
     /// stay: they belong to the bot, not to the token.
     pub fn rotate_token(&self, token: &str) {
         *lock(&self.state.token) = token.to_owned();
+    }
+
+    /// Holds a file a user sends with `content`; returns the fields a
+    /// message carries of it (file_id, file_unique_id, file_size), for a
+    /// document, photo, audio, video or voice in an update.
+    pub fn add_file(&self, content: &[u8]) -> Value {
+        files::add(&self.state, Some(content.to_vec()), 0)
+    }
+
+    /// [`StandIn::add_file`] for `size` zero bytes, never held in memory
+    /// (getFile refuses it with "file is too big" over [`DOWNLOAD_LIMIT`]).
+    pub fn add_zero_file(&self, size: u64) -> Value {
+        files::add(&self.state, None, size)
     }
 
     /// Holds an update for getUpdates, as Telegram does for a bot without

@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod retention;
 pub mod schema;
 pub mod sessions;
+pub mod uploads;
 pub mod users;
 
 use std::{

@@ -28,11 +28,14 @@ pub enum Prunable {
     EnrolmentPause,
     /// Relay jobs that ended before it; live ones never.
     Jobs,
+    /// Uploads that ended before it (the files themselves stay: they are
+    /// the operator's); pending ones never.
+    Uploads,
 }
 
 impl Prunable {
     /// Every kind, in the order housekeeping prunes them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Inbox,
         Self::OutboxSent,
         Self::OutboxDead,
@@ -42,6 +45,7 @@ impl Prunable {
         Self::EnrolmentWrong,
         Self::EnrolmentPause,
         Self::Jobs,
+        Self::Uploads,
     ];
 
     /// The table the rows are in.
@@ -55,6 +59,7 @@ impl Prunable {
             Self::EnrolmentWrong => "enrolment_wrong",
             Self::EnrolmentPause => "enrolment_pause",
             Self::Jobs => "jobs",
+            Self::Uploads => "uploads",
         }
     }
 
@@ -98,6 +103,11 @@ impl Prunable {
             Self::Jobs => {
                 "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs
                  WHERE ended_at < ?1 AND state NOT IN ('queued', 'running') LIMIT ?2)"
+            }
+            // Through uploads_ended (migrations/0011).
+            Self::Uploads => {
+                "DELETE FROM uploads WHERE id IN (SELECT id FROM uploads
+                 WHERE ended_at < ?1 AND state <> 'pending' LIMIT ?2)"
             }
         }
     }
@@ -201,6 +211,26 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(left, [2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn old_ended_uploads_go_and_pending_or_recent_ones_stay() {
+        let (_dir, db) = fresh().await;
+        run(
+            &db,
+            "INSERT INTO uploads (id, user_id, chat_id, message_id, file_id, name, state, created_at, ended_at) VALUES
+             (1, 7, 7, 1, 'f', 'a', 'stored', 0, 10),
+             (2, 7, 7, 2, 'f', 'b', 'failed', 0, 20),
+             (3, 7, 7, 3, 'f', 'c', 'stored', 0, 500),
+             (4, 7, 7, 4, 'f', 'd', 'pending', 0, NULL)",
+        )
+        .await;
+        assert_eq!(prune_batch(&db, Prunable::Uploads, 100).await.unwrap(), 2);
+        let left: Vec<i64> = sqlx::query_scalar("SELECT id FROM uploads ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+        assert_eq!(left, [3, 4]);
     }
 
     #[tokio::test]

@@ -8,6 +8,10 @@ use serde_json::Value;
 use super::compose::{DOCUMENT_NAME, DOCUMENT_TEXT};
 use crate::{config::Secret, metrics::Metrics};
 
+mod download;
+
+pub use download::Download;
+
 /// Calls Bot API methods by name with JSON parameters.
 ///
 /// frankenstein's `Bot` derives `Debug` over a URL that contains the token, so
@@ -16,6 +20,8 @@ use crate::{config::Secret, metrics::Metrics};
 pub struct BotClient {
     bot: Bot,
     base: String,
+    /// For file downloads (`{base}/file/bot{token}/{file_path}`).
+    token: Secret,
     /// Where every call is counted, by method and result (serve and poll).
     metrics: Option<Metrics>,
 }
@@ -83,6 +89,7 @@ impl BotClient {
         Ok(Self {
             bot,
             base: api_url.to_owned(),
+            token: token.clone(),
             metrics: None,
         })
     }

@@ -25,6 +25,10 @@ pub struct Argv {
 pub enum ArgsError {
     #[error("{param} is missing. Usage: {usage}")]
     Missing { param: String, usage: String },
+    #[error(
+        "{param} is a file: send the command as a reply to a file you sent me (once I said it was stored). Usage: {usage}"
+    )]
+    NoFile { param: String, usage: String },
     #[error("too many arguments. Usage: {usage}")]
     Extra { usage: String },
     #[error("{param} {reason}. Usage: {usage}")]
@@ -97,15 +101,35 @@ pub fn check_value(param: &Param, value: &str) -> Result<String, Refusal> {
             }),
         Kind::Text if value.trim().is_empty() => Err(Refusal::Empty),
         Kind::Text => Ok(value.to_owned()),
+        // The path of a file telegate stored itself.
+        Kind::Upload => Ok(value.to_owned()),
     }
 }
 
 /// The argv of `command` for `text`, what the user typed after `/name`.
 pub fn build(command: &Command, text: &str) -> Result<Argv, ArgsError> {
+    build_with_file(command, text, None)
+}
+
+/// [`build`], with `file` (the absolute path of an uploaded file the
+/// command replies to) as the value of its upload parameter.
+pub fn build_with_file(
+    command: &Command,
+    text: &str,
+    file: Option<&str>,
+) -> Result<Argv, ArgsError> {
     let usage = || command.to_string();
     let mut rest = text;
     let mut values = Vec::with_capacity(command.params.len());
     for param in &command.params {
+        if matches!(param.kind, Kind::Upload) {
+            let file = file.ok_or_else(|| ArgsError::NoFile {
+                param: param.name.to_uppercase(),
+                usage: usage(),
+            })?;
+            values.push(file.to_owned());
+            continue;
+        }
         let typed = match param.kind {
             Kind::Text => Some(std::mem::take(&mut rest).trim()).filter(|t| !t.is_empty()),
             _ => next_word(&mut rest),

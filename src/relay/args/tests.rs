@@ -204,3 +204,19 @@ fn a_custom_pattern_must_match_the_whole_value() {
             .starts_with("H is not in the form this command accepts")
     );
 }
+
+#[test]
+fn an_upload_parameter_takes_the_files_path_as_one_element_and_no_typed_word() {
+    let file = crate::relay::spec::parse_under(
+        "[[command]]\nname = \"convert\"\ndescription = \"d\"\nprogram = \"/bin/sh\"\nargs = [\"{file}\", \"{format}\"]\nparams = [{ name = \"file\", type = \"upload\" }, { name = \"format\" }]\n",
+        std::path::Path::new("/"),
+    )
+    .unwrap();
+    let command = file.find("convert").unwrap();
+    let argv = build_with_file(command, "png", Some("/srv/up/1/my file.pdf")).unwrap();
+    assert_eq!(argv.args, ["/srv/up/1/my file.pdf", "png"]);
+    assert!(matches!(
+        build(command, "png"),
+        Err(ArgsError::NoFile { .. })
+    ));
+}

@@ -131,6 +131,9 @@ pub enum Kind {
     Int { min: i64, max: i64 },
     /// The rest of the message, as one element (the last parameter only).
     Text,
+    /// A file the user sent the bot, as its absolute path under
+    /// UPLOAD_DIR: the command is sent as a reply to the file. Never typed.
+    Upload,
 }
 
 /// Who may run a command.
@@ -210,8 +213,19 @@ impl fmt::Display for Command {
     /// The usage line: `/logs UNIT [LINES]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "/{}", self.name)?;
-        for param in &self.params {
+        for param in self
+            .params
+            .iter()
+            .filter(|p| !matches!(p.kind, Kind::Upload))
+        {
             write!(f, " {}", param.usage())?;
+        }
+        if let Some(file) = self.params.iter().find(|p| matches!(p.kind, Kind::Upload)) {
+            write!(
+                f,
+                " (as a reply to the file you sent, for {})",
+                file.name.to_uppercase()
+            )?;
         }
         Ok(())
     }

@@ -81,12 +81,14 @@ fn kind(c: &mut Checker, raw: &RawParam) -> Option<Kind> {
         "pattern" => &["pattern"],
         "choices" => &["choices"],
         "int" => &["min", "max"],
-        "text" => &[],
+        "text" | "upload" => &[],
         other => {
             let span = raw.kind.as_ref().map_or(raw.name.span(), Spanned::span);
             c.problem(
                 span,
-                format!("type {other:?} is not a parameter type (pattern, choices, int or text)"),
+                format!(
+                    "type {other:?} is not a parameter type (pattern, choices, int, text or upload)"
+                ),
             );
             return None;
         }
@@ -114,6 +116,7 @@ fn kind(c: &mut Checker, raw: &RawParam) -> Option<Kind> {
         "pattern" => pattern(c, raw.pattern.as_ref()),
         "choices" => choices(c, raw),
         "int" => int(c, raw),
+        "upload" => Some(Kind::Upload),
         _ => Some(Kind::Text),
     }
 }
@@ -187,6 +190,13 @@ fn int(c: &mut Checker, raw: &RawParam) -> Option<Kind> {
 /// A default, checked as if typed in the chat.
 fn default_value(c: &mut Checker, param: &Param, raw: &Spanned<DefaultValue>) -> Option<String> {
     let text = raw.get_ref().as_text();
+    if matches!(param.kind, Kind::Upload) {
+        c.problem(
+            raw.span(),
+            "an upload parameter has no default: its value is the file the command replies to",
+        );
+        return None;
+    }
     if matches!(param.kind, Kind::Text) && text.trim().is_empty() {
         c.problem(
             raw.span(),
@@ -209,8 +219,32 @@ fn default_value(c: &mut Checker, param: &Param, raw: &Spanned<DefaultValue>) ->
 pub fn check_use(c: &mut Checker, params: &[Checked], args: &[Arg], mentioned: &[&str]) {
     let last = params.len().saturating_sub(1);
     let mut optional_seen = false;
+    let uploads = params
+        .iter()
+        .filter(|p| matches!(p.param.kind, Kind::Upload))
+        .count();
     for (i, checked) in params.iter().enumerate() {
         let param = &checked.param;
+        if matches!(param.kind, Kind::Upload) {
+            if uploads > 1 {
+                c.problem(
+                    checked.span.clone(),
+                    format!("parameter {:?}: a command takes at most one upload parameter (the file it replies to)", param.name),
+                );
+            }
+            if !mentioned.contains(&param.name.as_str()) {
+                c.problem(
+                    checked.span.clone(),
+                    format!(
+                        "parameter {:?} is not used: put {{{}}} in args",
+                        param.name, param.name
+                    ),
+                );
+            }
+            // Never typed: neither in the order of the typed ones nor
+            // able to start with '-' (an absolute path).
+            continue;
+        }
         if matches!(param.kind, Kind::Text) && i != last {
             c.problem(
                 checked.span.clone(),

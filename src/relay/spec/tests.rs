@@ -509,3 +509,36 @@ fn a_file_too_large_or_not_text_is_refused_before_parsing() {
         "{missing}"
     );
 }
+
+#[test]
+fn an_upload_parameter_is_never_typed_and_shows_in_the_usage_line() {
+    let file = check(&command(
+        "args = [\"{file}\", \"{format}\"]\nparams = [{ name = \"format\", default = \"pdf\" }, { name = \"file\", type = \"upload\" }]\n",
+    ))
+    .unwrap();
+    let run = file.find("run").unwrap();
+    assert_eq!(
+        run.to_string(),
+        "/run [FORMAT] (as a reply to the file you sent, for FILE)"
+    );
+}
+
+#[test]
+fn an_upload_parameter_has_no_default_and_a_command_at_most_one() {
+    one_problem(
+        &command(
+            "args = [\"{file}\"]\nparams = [{ name = \"file\", type = \"upload\", default = \"x\" }]\n",
+        ),
+        6,
+        "an upload parameter has no default",
+    );
+    let two = problems(&command(
+        "args = [\"{a}\", \"{b}\"]\nparams = [{ name = \"a\", type = \"upload\" }, { name = \"b\", type = \"upload\" }]\n",
+    ));
+    assert!(
+        two.iter()
+            .all(|(_, m)| m.contains("at most one upload parameter"))
+            && two.len() == 2,
+        "{two:?}"
+    );
+}
