@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod disk_space;
+pub mod files;
 pub mod housekeeping;
 pub mod http;
 pub mod ingest;

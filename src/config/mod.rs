@@ -121,6 +121,10 @@ pub struct Config {
     pub commands_file: Option<PathBuf>,
     /// The relay's limits and pacing (RELAY_*, CONFIRM_TIMEOUT).
     pub relay: crate::relay::service::Settings,
+    /// The folders /get sends from (DOWNLOAD_DIRS); empty: /get is off.
+    pub download_dirs: Vec<PathBuf>,
+    /// Files larger than this are not sent (DOWNLOAD_MAX_BYTES).
+    pub download_max_bytes: u64,
     /// Where each secret that is set came from, in the order of
     /// `secret_source::SECRETS` (for `telegate check`).
     pub secret_sources: Vec<(&'static str, SecretSource)>,
@@ -237,6 +241,15 @@ impl Config {
         Ok(parts.expect("checked"))
     }
 
+    /// Only DOWNLOAD_MAX_BYTES, for `telegate notify --file`.
+    pub fn download_max_bytes_from_env() -> Result<u64, ConfigError> {
+        let vars = Variables::load()?;
+        let mut r = Reader::new(|name: &str| vars.get(name));
+        let max = r.int_in("DOWNLOAD_MAX_BYTES", crate::files::DEFAULT_MAX_BYTES, 1..=4_000_000_000);
+        r.finish()?;
+        Ok(max.expect("checked"))
+    }
+
     /// Builds the configuration from any variable source (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Self::from_lookup_for(Intake::Webhook, lookup)
@@ -344,6 +357,9 @@ impl Config {
             crate::relay::status::MESSAGE_OUTPUT_MAX,
             0..=crate::relay::status::MESSAGE_OUTPUT_MAX,
         );
+        let download_dirs = r.dir_list("DOWNLOAD_DIRS");
+        let download_max_bytes =
+            r.int_in("DOWNLOAD_MAX_BYTES", crate::files::DEFAULT_MAX_BYTES, 1..=4_000_000_000);
         r.finish()?;
         // finish() returned Ok, so every field above is Some.
         let (webhook_url, webhook_path) = webhook.expect("checked");
@@ -396,6 +412,8 @@ impl Config {
                 message_output: relay_message_output.expect("checked"),
                 kill_grace: crate::relay::runner::DEFAULT_KILL_GRACE,
             },
+            download_dirs: download_dirs.expect("checked"),
+            download_max_bytes: download_max_bytes.expect("checked"),
             secret_sources: secrets.sources.clone(),
         })
     }
