@@ -9,6 +9,7 @@ mod deploy;
 mod disk_space;
 mod dispatch;
 mod enrolment;
+mod files;
 mod flood;
 mod full_disk;
 mod health;
