@@ -53,14 +53,25 @@ pub fn open(root: &Path, rel: &Path) -> Result<Opened, Refused> {
         rel
     };
     // NONBLOCK: a FIFO planted under the root must not hang the worker.
-    let fd = rustix::fs::openat2(
-        &root_fd,
-        rel,
-        OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
-        Mode::empty(),
-        ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-    )
-    .map_err(|e| classify(e.into()))?;
+    let open = || {
+        rustix::fs::openat2(
+            &root_fd,
+            rel,
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK,
+            Mode::empty(),
+            ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+        )
+    };
+    // EAGAIN: a rename elsewhere raced the resolution of `..`; the kernel
+    // asks to try again rather than risk a wrong answer.
+    let mut attempt = open();
+    for _ in 0..8 {
+        if !matches!(attempt, Err(rustix::io::Errno::AGAIN)) {
+            break;
+        }
+        attempt = open();
+    }
+    let fd = attempt.map_err(|e| classify(e.into()))?;
     let stat = rustix::fs::fstat(&fd).map_err(|e| Refused::Io(e.into()))?;
     match FileType::from_raw_mode(stat.st_mode) {
         FileType::RegularFile => {
