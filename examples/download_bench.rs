@@ -107,11 +107,17 @@ fn variables(dir: &Path, api_url: &str, addr: SocketAddr) -> Vec<(String, String
     [
         ("TELEGRAM_BOT_TOKEN", TOKEN.to_owned()),
         ("TELEGRAM_API_URL", api_url.to_owned()),
-        ("WEBHOOK_URL", "https://bench.invalid/telegram/webhook".to_owned()),
+        (
+            "WEBHOOK_URL",
+            "https://bench.invalid/telegram/webhook".to_owned(),
+        ),
         ("WEBHOOK_SECRET", SECRET.to_owned()),
         ("LISTEN_ADDR", addr.to_string()),
         ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
-        ("DATABASE_URL", format!("sqlite:{}", dir.join("bench.db").display())),
+        (
+            "DATABASE_URL",
+            format!("sqlite:{}", dir.join("bench.db").display()),
+        ),
         ("BOT_OWNER_ID", OWNER.to_string()),
         ("TELEGRAM_IP_RANGES", "127.0.0.1/32".to_owned()),
         ("TRUSTED_PROXIES", String::new()),

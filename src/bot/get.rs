@@ -30,7 +30,12 @@ const LABEL_MAX: usize = 48;
 
 impl Dispatcher {
     /// `/get args` from `user` (allowed).
-    pub(super) async fn get(&self, ctx: &Context, user: i64, args: &str) -> anyhow::Result<Handled> {
+    pub(super) async fn get(
+        &self,
+        ctx: &Context,
+        user: i64,
+        args: &str,
+    ) -> anyhow::Result<Handled> {
         let downloads = &self.downloads;
         if !downloads.enabled() {
             return Ok(refused(
@@ -97,19 +102,34 @@ impl Dispatcher {
             Press::NotOurs => return Ok(None),
             Press::NotYours => {
                 let text = "This button is not yours: only the person who asked can press it.";
-                return Ok(Some(done(Decision::Refused, "refused: button of another user", text, vec![])));
+                return Ok(Some(done(
+                    Decision::Refused,
+                    "refused: button of another user",
+                    text,
+                    vec![],
+                )));
             }
             Press::Expired(_) => {
                 let remove = message.map(|(chat, id)| remove_buttons(chat, id));
                 let text = "This button expired; nothing was sent. Send /get again.";
-                return Ok(Some(done(Decision::Refused, "refused: button expired", text, remove.into_iter().collect())));
+                return Ok(Some(done(
+                    Decision::Refused,
+                    "refused: button expired",
+                    text,
+                    remove.into_iter().collect(),
+                )));
             }
             Press::Pressed(pick) => pick,
         };
         let shown = self.shown(pick.root, &pick.rel);
         if pick.action == Action::Decline {
             let edit = message.map(|(chat, id)| edit_text(chat, id, &format!("Not sent: {shown}")));
-            return Ok(Some(done(Decision::Allowed, "declined", "Not sent.", edit.into_iter().collect())));
+            return Ok(Some(done(
+                Decision::Allowed,
+                "declined",
+                "Not sent.",
+                edit.into_iter().collect(),
+            )));
         }
         let (effect, refusal) = match self.session_state(user).await? {
             session::State::Open => (Effect::Touch { user }, None),
@@ -117,14 +137,24 @@ impl Dispatcher {
             session::State::Closed => (Effect::Touch { user }, Some(session::NEEDS_SESSION)),
         };
         if let Some(text) = refusal {
-            let mut handled = done(Decision::Refused, "refused: no session at the press", text, vec![]);
+            let mut handled = done(
+                Decision::Refused,
+                "refused: no session at the press",
+                text,
+                vec![],
+            );
             if matches!(effect, Effect::CloseSession { .. }) {
                 handled.effects.push(effect);
             }
             return Ok(Some(handled));
         }
-        let (decision, outcome, mut calls) = self.open_path(user, pick.chat, pick.root, &pick.rel, false);
-        let notice = if outcome.starts_with("sent") { "Sending." } else { "" };
+        let (decision, outcome, mut calls) =
+            self.open_path(user, pick.chat, pick.root, &pick.rel, false);
+        let notice = if outcome.starts_with("sent") {
+            "Sending."
+        } else {
+            ""
+        };
         if pick.action == Action::Send
             && let Some((chat, id)) = message
         {
@@ -153,7 +183,11 @@ impl Dispatcher {
         let downloads = &self.downloads;
         let shown = self.shown(root, rel);
         let refuse = |outcome: &str, text: String| {
-            (Decision::Refused, outcome.to_owned(), vec![text_call(chat, &text, None)])
+            (
+                Decision::Refused,
+                outcome.to_owned(),
+                vec![text_call(chat, &text, None)],
+            )
         };
         let (file, size) = match beneath::open(&downloads.roots[root], rel) {
             Ok(Opened::Dir(dir)) => return self.listing(user, chat, root, rel, &dir),
@@ -175,7 +209,10 @@ impl Dispatcher {
         }
         if ask {
             let expires_at = self.clock.now_ms() + millis(downloads.confirm_timeout);
-            let new = |action| New { action, rel: rel.to_owned() };
+            let new = |action| New {
+                action,
+                rel: rel.to_owned(),
+            };
             let tokens = downloads.picks.make(
                 user,
                 chat,
@@ -194,10 +231,24 @@ impl Dispatcher {
                 crate::timefmt::span(millis(downloads.confirm_timeout))
             );
             let outcome = format!("asked to confirm sending {shown}");
-            return (Decision::Allowed, outcome, vec![text_call(chat, &text, Some(markup))]);
+            return (
+                Decision::Allowed,
+                outcome,
+                vec![text_call(chat, &text, Some(markup))],
+            );
         }
-        let call = files::send_call(chat, &downloads.roots[root], rel, downloads.max_bytes, json!({}));
-        (Decision::Allowed, format!("sent {shown} ({size} bytes)"), vec![call])
+        let call = files::send_call(
+            chat,
+            &downloads.roots[root],
+            rel,
+            downloads.max_bytes,
+            json!({}),
+        );
+        (
+            Decision::Allowed,
+            format!("sent {shown} ({size} bytes)"),
+            vec![call],
+        )
     }
 
     /// A folder's entries, each a button.
@@ -214,39 +265,59 @@ impl Dispatcher {
             Ok(listed) => listed,
             Err(e) => {
                 let text = format!("Cannot list {shown}: {e}.");
-                return (Decision::Refused, format!("refused: {e}"), vec![text_call(chat, &text, None)]);
+                return (
+                    Decision::Refused,
+                    format!("refused: {e}"),
+                    vec![text_call(chat, &text, None)],
+                );
             }
         };
         let mut text = if total > entries.len() {
-            format!("{shown}: {total} entries, the first {} shown.", entries.len())
+            format!(
+                "{shown}: {total} entries, the first {} shown.",
+                entries.len()
+            )
         } else {
             format!("{shown}: {total} entries.")
         };
         let mut news = Vec::new();
         let mut labels = Vec::new();
         if !rel.as_os_str().is_empty() {
-            news.push(New { action: Action::Open, rel: rel.parent().map(Path::to_owned).unwrap_or_default() });
+            news.push(New {
+                action: Action::Open,
+                rel: rel.parent().map(Path::to_owned).unwrap_or_default(),
+            });
             labels.push("⬆ ..".to_owned());
         }
         for entry in &entries {
             let label = label(entry);
             text.push('\n');
             text.push_str(&label);
-            news.push(New { action: Action::Open, rel: rel.join(&entry.name) });
+            news.push(New {
+                action: Action::Open,
+                rel: rel.join(&entry.name),
+            });
             labels.push(label);
         }
         if entries.is_empty() {
             text.push_str("\n(empty)");
         }
         let now = self.clock.now_ms();
-        let tokens = self.downloads.picks.make(user, chat, root, news, now + millis(LISTING_TIMEOUT), now);
+        let tokens =
+            self.downloads
+                .picks
+                .make(user, chat, root, news, now + millis(LISTING_TIMEOUT), now);
         let rows: Vec<Value> = labels
             .iter()
             .zip(&tokens)
             .map(|(label, token)| json!([{ "text": label, "callback_data": token }]))
             .collect();
         let markup = (!rows.is_empty()).then(|| json!({ "inline_keyboard": rows }));
-        (Decision::Allowed, format!("listed {shown}"), vec![text_call(chat, &text, markup)])
+        (
+            Decision::Allowed,
+            format!("listed {shown}"),
+            vec![text_call(chat, &text, markup)],
+        )
     }
 
     /// The roots themselves, when there are several and no path was given.
@@ -256,8 +327,15 @@ impl Dispatcher {
         let expires_at = now + millis(LISTING_TIMEOUT);
         let mut rows = Vec::new();
         for (i, root) in roots.iter().enumerate() {
-            let new = vec![New { action: Action::Open, rel: PathBuf::new() }];
-            let token = self.downloads.picks.make(user, chat, i, new, expires_at, now).remove(0);
+            let new = vec![New {
+                action: Action::Open,
+                rel: PathBuf::new(),
+            }];
+            let token = self
+                .downloads
+                .picks
+                .make(user, chat, i, new, expires_at, now)
+                .remove(0);
             rows.push(json!([{ "text": root.display().to_string(), "callback_data": token }]));
         }
         let text = "The folders /get sends from:";
@@ -265,7 +343,13 @@ impl Dispatcher {
         vec![text_call(chat, text, Some(markup))]
     }
 
-    fn handled(&self, ctx: &Context, decision: Decision, outcome: &str, calls: Vec<NewCall>) -> Handled {
+    fn handled(
+        &self,
+        ctx: &Context,
+        decision: Decision,
+        outcome: &str,
+        calls: Vec<NewCall>,
+    ) -> Handled {
         let mut handled = Handled::new(context_entry(ctx, Some(NAME), decision, outcome));
         handled.calls = calls;
         handled
@@ -277,7 +361,12 @@ impl Dispatcher {
     }
 
     fn roots_shown(&self) -> String {
-        let roots: Vec<String> = self.downloads.roots.iter().map(|r| r.display().to_string()).collect();
+        let roots: Vec<String> = self
+            .downloads
+            .roots
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect();
         roots.join(", ")
     }
 }

@@ -107,8 +107,8 @@ fn file_call(
 ) -> anyhow::Result<NewCall> {
     use crate::files::beneath::{self, Opened};
     let max_bytes = Config::download_max_bytes_from_env()?;
-    let full = std::fs::canonicalize(path)
-        .with_context(|| format!("cannot find {}", path.display()))?;
+    let full =
+        std::fs::canonicalize(path).with_context(|| format!("cannot find {}", path.display()))?;
     let (Some(dir), Some(name)) = (full.parent(), full.file_name()) else {
         bail!("--file {} names no file", path.display());
     };
@@ -131,7 +131,13 @@ fn file_call(
         }
         extra["caption"] = json!(caption);
     }
-    Ok(crate::files::send_call(chat, dir, std::path::Path::new(name), max_bytes, extra))
+    Ok(crate::files::send_call(
+        chat,
+        dir,
+        std::path::Path::new(name),
+        max_bytes,
+        extra,
+    ))
 }
 
 fn message_text(arg: &str) -> anyhow::Result<String> {

@@ -245,7 +245,11 @@ impl Config {
     pub fn download_max_bytes_from_env() -> Result<u64, ConfigError> {
         let vars = Variables::load()?;
         let mut r = Reader::new(|name: &str| vars.get(name));
-        let max = r.int_in("DOWNLOAD_MAX_BYTES", crate::files::DEFAULT_MAX_BYTES, 1..=4_000_000_000);
+        let max = r.int_in(
+            "DOWNLOAD_MAX_BYTES",
+            crate::files::DEFAULT_MAX_BYTES,
+            1..=4_000_000_000,
+        );
         r.finish()?;
         Ok(max.expect("checked"))
     }
@@ -358,8 +362,11 @@ impl Config {
             0..=crate::relay::status::MESSAGE_OUTPUT_MAX,
         );
         let download_dirs = r.dir_list("DOWNLOAD_DIRS");
-        let download_max_bytes =
-            r.int_in("DOWNLOAD_MAX_BYTES", crate::files::DEFAULT_MAX_BYTES, 1..=4_000_000_000);
+        let download_max_bytes = r.int_in(
+            "DOWNLOAD_MAX_BYTES",
+            crate::files::DEFAULT_MAX_BYTES,
+            1..=4_000_000_000,
+        );
         r.finish()?;
         // finish() returned Ok, so every field above is Some.
         let (webhook_url, webhook_path) = webhook.expect("checked");

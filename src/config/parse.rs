@@ -267,10 +267,18 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
             let dir = PathBuf::from(item);
             if !dir.is_absolute() {
-                self.problem(name, format!("{item:?} is not an absolute path; give each folder from /"));
+                self.problem(
+                    name,
+                    format!("{item:?} is not an absolute path; give each folder from /"),
+                );
                 ok = false;
             } else if !dir.is_dir() {
-                self.problem(name, format!("{item:?} is not an existing folder; create it or remove it from the list"));
+                self.problem(
+                    name,
+                    format!(
+                        "{item:?} is not an existing folder; create it or remove it from the list"
+                    ),
+                );
                 ok = false;
             }
             dirs.push(dir);

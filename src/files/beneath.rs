@@ -145,7 +145,7 @@ pub fn list(dir: &OwnedFd, max: usize) -> io::Result<(Vec<Entry>, usize)> {
 /// it: an absolute path under the root it starts with (compared component by
 /// component, not as text), a relative one under the first root. The part
 /// below is only ever opened through [`open`], which refuses any escape.
-pub fn locate<'r>(roots: &'r [PathBuf], path: &str) -> Option<(usize, PathBuf)> {
+pub fn locate(roots: &[PathBuf], path: &str) -> Option<(usize, PathBuf)> {
     let path = Path::new(path.trim());
     if !path.is_absolute() {
         return (!roots.is_empty()).then(|| (0, normal(path)));

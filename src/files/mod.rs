@@ -55,7 +55,13 @@ impl Downloads {
 /// out) and streams it. A restart before it is sent changes nothing: the
 /// file is opened when it is sent, and a file that is gone, has grown over
 /// `max_bytes` or now leads outside is not sent (a dead letter saying why).
-pub fn send_call(chat: i64, root: &std::path::Path, rel: &std::path::Path, max_bytes: u64, extra: Value) -> NewCall {
+pub fn send_call(
+    chat: i64,
+    root: &std::path::Path,
+    rel: &std::path::Path,
+    max_bytes: u64,
+    extra: Value,
+) -> NewCall {
     let mut params = json!({
         "chat_id": chat,
         DOCUMENT_FILE: { "root": root, "path": rel, "max_bytes": max_bytes },

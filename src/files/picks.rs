@@ -4,11 +4,7 @@
 //! meaning to; a button works for the user it was made for, in their chat,
 //! until it expires. The table lives in memory: a restart forgets it.
 
-use std::{
-    collections::HashMap,
-    path::PathBuf,
-    sync::Mutex,
-};
+use std::{collections::HashMap, path::PathBuf, sync::Mutex};
 
 /// What pressing a button does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,23 +143,41 @@ mod tests {
             action,
             rel: PathBuf::from("a.pdf"),
         };
-        picks
-            .make(1, 1, 0, vec![new(Action::Send), new(Action::Decline)], 100, 0)
+        picks.make(
+            1,
+            1,
+            0,
+            vec![new(Action::Send), new(Action::Decline)],
+            100,
+            0,
+        )
     }
 
     #[test]
     fn a_question_works_once_and_only_for_its_user() {
         let picks = Picks::default();
         let tokens = question(&picks);
-        assert!(matches!(picks.press(&tokens[0], 2, Some(1), 10), Press::NotYours));
-        assert!(matches!(picks.press(&tokens[0], 1, Some(1), 10), Press::Pressed(_)));
-        assert!(matches!(picks.press(&tokens[1], 1, Some(1), 10), Press::NotOurs));
+        assert!(matches!(
+            picks.press(&tokens[0], 2, Some(1), 10),
+            Press::NotYours
+        ));
+        assert!(matches!(
+            picks.press(&tokens[0], 1, Some(1), 10),
+            Press::Pressed(_)
+        ));
+        assert!(matches!(
+            picks.press(&tokens[1], 1, Some(1), 10),
+            Press::NotOurs
+        ));
     }
 
     #[test]
     fn a_button_pressed_too_late_is_expired() {
         let picks = Picks::default();
         let tokens = question(&picks);
-        assert!(matches!(picks.press(&tokens[0], 1, Some(1), 100), Press::Expired(_)));
+        assert!(matches!(
+            picks.press(&tokens[0], 1, Some(1), 100),
+            Press::Expired(_)
+        ));
     }
 }

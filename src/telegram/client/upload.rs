@@ -44,8 +44,9 @@ impl BotClient {
     }
 
     async fn upload(&self, method: &str, field: &str, params: &Value) -> Result<Value, ApiError> {
-        let file: FileRef = serde_json::from_value(params[DOCUMENT_FILE].clone())
-            .map_err(|e| ApiError::Local(format!("the outbox's file reference is unreadable: {e}")))?;
+        let file: FileRef = serde_json::from_value(params[DOCUMENT_FILE].clone()).map_err(|e| {
+            ApiError::Local(format!("the outbox's file reference is unreadable: {e}"))
+        })?;
         let path = file.path.clone();
         let root = file.root.clone();
         let opened = tokio::task::spawn_blocking(move || beneath::open(&root, &path))

@@ -83,7 +83,11 @@ async fn get_refuses_paths_outside_download_dirs() {
     let (app, root) = get_app(&[]).await;
     let outside = app.dir.path().join("outside/secret.txt");
     let reply = get(&app, 2, &outside.display().to_string()).await;
-    assert!(reply.shown.contains("is not inside the folders"), "{}", reply.shown);
+    assert!(
+        reply.shown.contains("is not inside the folders"),
+        "{}",
+        reply.shown
+    );
     let reply = get(&app, 3, "../outside/secret.txt").await;
     assert!(reply.shown.contains("leads outside"), "{}", reply.shown);
     let climbing = format!("{}/../outside/secret.txt", root.display());
@@ -105,7 +109,11 @@ async fn get_refuses_a_symlink_in_a_root_that_points_out() {
         (4, "folder-link/secret.txt"),
     ] {
         let reply = get(&app, id, path).await;
-        assert!(reply.shown.contains("leads outside"), "{path}: {}", reply.shown);
+        assert!(
+            reply.shown.contains("leads outside"),
+            "{path}: {}",
+            reply.shown
+        );
     }
     // A symlink that stays inside is followed.
     std::fs::write(root.join("real.txt"), "INSIDE").unwrap();
@@ -126,7 +134,9 @@ async fn get_sends_a_file_after_send_is_pressed_and_not_after_cancel() {
     std::fs::write(root.join("report.txt"), "quarterly numbers").unwrap();
     let question = get(&app, 2, "report.txt").await;
     assert!(
-        question.shown.starts_with(&format!("Send {}/report.txt (17 bytes)?", root.display())),
+        question
+            .shown
+            .starts_with(&format!("Send {}/report.txt (17 bytes)?", root.display())),
         "{}",
         question.shown
     );
@@ -140,7 +150,12 @@ async fn get_sends_a_file_after_send_is_pressed_and_not_after_cancel() {
     all_answered(&app).await;
     assert_eq!(documents(&app).len(), 1, "the cancelled one was not sent");
     let audit = app.audit_outcomes(OWNER).await;
-    assert!(audit.iter().any(|o| o.starts_with("sent ") && o.contains("report.txt")), "{audit:?}");
+    assert!(
+        audit
+            .iter()
+            .any(|o| o.starts_with("sent ") && o.contains("report.txt")),
+        "{audit:?}"
+    );
     assert!(audit.iter().all(|o| !o.contains("quarterly")), "{audit:?}");
 }
 
@@ -169,7 +184,13 @@ async fn a_folder_is_listed_with_a_button_per_entry_and_its_files_can_be_picked(
     // Someone else's press does nothing.
     let update = app
         .standin
-        .press(5, listing.chat_id, listing.message_id, 777, "a.txt (3 bytes)")
+        .press(
+            5,
+            listing.chat_id,
+            listing.message_id,
+            777,
+            "a.txt (3 bytes)",
+        )
         .unwrap();
     app.post_update(&update).await;
     app.wait_handled(5).await;
@@ -185,7 +206,11 @@ async fn a_listing_shows_at_most_50_entries() {
     }
     let listing = get(&app, 2, ".").await;
     assert_eq!(listing.buttons().len(), 50);
-    assert!(listing.shown.contains("60 entries, the first 50 shown"), "{}", listing.shown);
+    assert!(
+        listing.shown.contains("60 entries, the first 50 shown"),
+        "{}",
+        listing.shown
+    );
 }
 
 #[tokio::test]

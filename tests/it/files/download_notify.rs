@@ -15,7 +15,12 @@ async fn notify_file_sends_the_file_with_its_caption() {
     std::fs::write(&path, "day,total\n1,42\n").unwrap();
     let (ok, out, err) = run_telegate(
         &app,
-        &["notify", "--file", &path.display().to_string(), "nightly report"],
+        &[
+            "notify",
+            "--file",
+            &path.display().to_string(),
+            "nightly report",
+        ],
         "",
     )
     .await;
@@ -27,7 +32,10 @@ async fn notify_file_sends_the_file_with_its_caption() {
     );
     let sent = app.standin.successful("sendDocument");
     assert_eq!(sent[0]["caption"], "nightly report");
-    assert!(sent[0].get("document_file").is_none(), "the file reference is not sent to Telegram");
+    assert!(
+        sent[0].get("document_file").is_none(),
+        "the file reference is not sent to Telegram"
+    );
 }
 
 #[tokio::test]
@@ -36,9 +44,13 @@ async fn notify_file_refuses_a_file_over_the_limit_and_a_folder() {
     app.vars.insert("DOWNLOAD_MAX_BYTES".into(), "100".into());
     let path = app.dir.path().join("big.bin");
     std::fs::write(&path, vec![1u8; 150]).unwrap();
-    let (ok, _, err) = run_telegate(&app, &["notify", "--file", &path.display().to_string()], "").await;
+    let (ok, _, err) =
+        run_telegate(&app, &["notify", "--file", &path.display().to_string()], "").await;
     assert!(!ok);
-    assert!(err.contains("is 150 bytes, over the limit of 100 bytes"), "{err}");
+    assert!(
+        err.contains("is 150 bytes, over the limit of 100 bytes"),
+        "{err}"
+    );
     let folder = app.dir.path().display().to_string();
     let (ok, _, err) = run_telegate(&app, &["notify", "--file", &folder], "").await;
     assert!(!ok);
@@ -54,7 +66,8 @@ async fn a_queued_file_replaced_by_a_symlink_pointing_out_is_not_sent_after_a_re
     std::fs::create_dir(&reports).unwrap();
     let path = reports.join("report.txt");
     std::fs::write(&path, "fine").unwrap();
-    let (ok, _, err) = run_telegate(&app, &["notify", "--file", &path.display().to_string()], "").await;
+    let (ok, _, err) =
+        run_telegate(&app, &["notify", "--file", &path.display().to_string()], "").await;
     assert!(ok, "{err}");
     // Between queueing and sending, the file is swapped for a way out.
     std::fs::write(app.dir.path().join("secret.txt"), "OUTSIDE").unwrap();
@@ -82,12 +95,21 @@ async fn a_30_mb_file_is_sent_whole_as_multipart() {
     let app = TestApp::spawn().await;
     let path = app.dir.path().join("big.log");
     let line = b"0123456789abcdefghijklmnopqrstuvwxyz\n";
-    let content: Vec<u8> = line.iter().copied().cycle().take(30 * 1000 * 1000).collect();
+    let content: Vec<u8> = line
+        .iter()
+        .copied()
+        .cycle()
+        .take(30 * 1000 * 1000)
+        .collect();
     std::fs::write(&path, &content).unwrap();
-    let (ok, _, err) = run_telegate(&app, &["notify", "--file", &path.display().to_string()], "").await;
+    let (ok, _, err) =
+        run_telegate(&app, &["notify", "--file", &path.display().to_string()], "").await;
     assert!(ok, "{err}");
     let (name, received) = nth_document(&app, 1).await;
     assert_eq!(name, "big.log");
     assert_eq!(received.len(), content.len());
-    assert!(received.as_bytes() == content.as_slice(), "the content arrived intact");
+    assert!(
+        received.as_bytes() == content.as_slice(),
+        "the content arrived intact"
+    );
 }

@@ -99,7 +99,10 @@ fn opening_beneath_a_root_never_reaches_a_swapped_in_symlink_target() {
     let swaps = swapper.stop();
     assert!(swaps > 0);
     // Both sides of the race were hit: the test exercised it.
-    assert!(inside > 0 && refused > 0, "inside {inside}, refused {refused}");
+    assert!(
+        inside > 0 && refused > 0,
+        "inside {inside}, refused {refused}"
+    );
 }
 
 #[tokio::test]
@@ -125,7 +128,11 @@ async fn get_never_sends_the_outside_file_while_a_symlink_is_swapped_in() {
             .standin
             .wait_for(DEADLINE, |_| {
                 let messages = app.standin.messages(OWNER);
-                messages.get(before..)?.iter().find(|m| m.document.is_none()).cloned()
+                messages
+                    .get(before..)?
+                    .iter()
+                    .find(|m| m.document.is_none())
+                    .cloned()
             })
             .await
             .expect("/get is answered");
