@@ -3,6 +3,7 @@
 //! listings and questions.
 
 pub mod beneath;
+pub mod outputs;
 pub mod picks;
 
 use std::{path::PathBuf, time::Duration};

@@ -239,6 +239,15 @@ fn answer(state: &State, method: &str, params: &Value) -> Answered {
         "sendDocument" => messages::send_document(state, params)
             .map(plain)
             .map_err(bad),
+        // Kept like a document under its file name (the answer carries
+        // `document`, not Telegram's `photo` sizes).
+        "sendPhoto" => {
+            let mut params = params.clone();
+            params["document"] = params["photo"].take();
+            messages::send_document(state, &params)
+                .map(plain)
+                .map_err(bad)
+        }
         "answerCallbackQuery" => callbacks::answer_callback_query(state, params)
             .map(plain)
             .map_err(bad),

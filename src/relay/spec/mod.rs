@@ -75,6 +75,11 @@ pub struct Command {
     pub stdin: Option<usize>,
     /// The audit records how many arguments were given, not their values.
     pub secret_args: bool,
+    /// Files (relative to `workdir`, `*` and `?` in the last component)
+    /// sent as documents after the job ends.
+    pub output_files: Vec<String>,
+    /// Images among `output_files` go as photos.
+    pub as_photo: bool,
 }
 
 /// One element of a command's argv.

@@ -2,4 +2,5 @@
 
 mod download;
 mod download_notify;
+mod download_outputs;
 mod download_race;
