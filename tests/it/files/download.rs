@@ -226,3 +226,13 @@ async fn a_file_over_the_limit_is_refused_with_its_size() {
     assert!(reply.buttons().is_empty());
     assert!(app.standin.successful("sendDocument").is_empty());
 }
+
+#[tokio::test]
+async fn help_lists_get_only_when_download_dirs_is_set() {
+    let (app, _root) = get_app(&[]).await;
+    let help = app.say(2, OWNER, "/help").await;
+    assert!(help.contains("/get PATH"), "{help}");
+    let plain = TestApp::spawn().await;
+    let help = plain.say(1, OWNER, "/help").await;
+    assert!(!help.contains("/get"), "{help}");
+}
