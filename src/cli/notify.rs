@@ -1,6 +1,7 @@
-//! `telegate notify`: a message from a script (cron, CI, backups) through
-//! the outbox of the running server, which sends it within its limits; or,
-//! with `--now` and no server running, sent from this process.
+//! `telegate notify`: a message or a file (`--file`) from a script (cron,
+//! CI, backups) through the outbox of the running server, which sends it
+//! within its limits; or, with `--now` and no server running, sent from
+//! this process.
 
 use std::{io::Read, sync::Arc, time::Duration};
 
