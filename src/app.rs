@@ -329,6 +329,11 @@ pub async fn start_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ru
         faults: faults.clone(),
         relay: relay.clone(),
         uploads: uploads.clone(),
+        downloads: Arc::new(crate::files::Downloads::new(
+            config.download_dirs.clone(),
+            config.download_max_bytes,
+            config.relay.confirm_timeout,
+        )),
     });
     let housekeeping = Housekeeping {
         dispatcher: dispatcher.clone(),

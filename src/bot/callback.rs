@@ -76,6 +76,9 @@ impl Dispatcher {
                 Vec::new(),
             ));
         };
+        if let Some(handled) = self.download_press(ctx, query, data).await? {
+            return Ok(handled);
+        }
         let now = self.clock.now_ms();
         let handled = match self.relay.buttons.press(data, user, chat, now) {
             Press::Unknown => {

@@ -9,6 +9,7 @@ pub mod context;
 pub mod effect;
 pub mod enrol;
 pub mod flood;
+mod get;
 pub mod guard;
 pub mod relay;
 mod reply;
@@ -78,6 +79,8 @@ pub struct Dispatcher {
     pub relay: Arc<crate::relay::service::Relay>,
     /// Files from the phone (UPLOAD_DIR).
     pub uploads: Arc<crate::files::Uploads>,
+    /// What /get may send (DOWNLOAD_DIRS).
+    pub downloads: Arc<crate::files::Downloads>,
 }
 
 /// The brute-force guard's settings: `after` wrong codes within `window`
@@ -424,6 +427,9 @@ impl Dispatcher {
             }
             Parsed::Text => return Ok(ignored(ctx, true, "not a command")),
         };
+        if let ("get", Some(user)) = (name.as_str(), ctx.user_id) {
+            return self.get(ctx, user, args).await;
+        }
         let relayed = self.relay.catalog().find(&name);
         if let (Some(command), Some(user)) = (relayed, ctx.user_id) {
             return self.relay_command(ctx, user, command, args, replied).await;

@@ -1,6 +1,7 @@
-//! `telegate notify`: a message from a script (cron, CI, backups) through
-//! the outbox of the running server, which sends it within its limits; or,
-//! with `--now` and no server running, sent from this process.
+//! `telegate notify`: a message or a file (`--file`) from a script (cron,
+//! CI, backups) through the outbox of the running server, which sends it
+//! within its limits; or, with `--now` and no server running, sent from
+//! this process.
 
 use std::{io::Read, sync::Arc, time::Duration};
 
@@ -43,12 +44,22 @@ pub struct Notification {
     /// With --now: how long to keep trying before leaving it queued.
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     wait: String,
-    /// The text, or - to read it from standard input.
-    message: String,
+    /// Send this file as a document (its size up to DOWNLOAD_MAX_BYTES);
+    /// the message, if any, is its caption. telegate serve opens it when it
+    /// sends it, so it must stay in place and be readable by serve's user.
+    #[arg(long, value_name = "PATH")]
+    file: Option<std::path::PathBuf>,
+    /// The text, or - to read it from standard input (with --file: the
+    /// caption, optional).
+    message: Option<String>,
 }
 
 pub async fn run(n: Notification) -> anyhow::Result<()> {
-    let text = message_text(&n.message)?;
+    let text = match (&n.message, &n.file) {
+        (Some(message), _) => Some(message_text(message)?),
+        (None, Some(_)) => None,
+        (None, None) => bail!("give the message to send, or - and pipe it in, or --file PATH"),
+    };
     let Some(wait) = parse_duration(&n.wait) else {
         bail!(
             "--wait {:?} is not a duration such as 30s, 5m or 1h",
@@ -65,8 +76,14 @@ pub async fn run(n: Notification) -> anyhow::Result<()> {
     } else {
         json!({})
     };
-    let max_parts = Config::long_message_max_parts_from_env()?;
-    let calls = text_calls(chat, &text, &extra, max_parts);
+    let calls = match (&n.file, text) {
+        (Some(path), caption) => vec![file_call(chat, path, caption.as_deref(), extra)?],
+        (None, Some(text)) => {
+            let max_parts = Config::long_message_max_parts_from_env()?;
+            text_calls(chat, &text, &extra, max_parts)
+        }
+        (None, None) => unreachable!("checked above"),
+    };
     if n.now {
         return send_now(&calls, wait).await;
     }
@@ -75,6 +92,53 @@ pub async fn run(n: Notification) -> anyhow::Result<()> {
     db.close().await;
     println!("queued as {}: telegate serve sends it", list(&ids?));
     Ok(())
+}
+
+/// Telegram's limit for a caption, in characters.
+const CAPTION_MAX: usize = 1024;
+
+/// A sendDocument of the file at `path`: the outbox holds where it lies,
+/// and the sender opens it (beneath its folder, following no symlink out)
+/// when it sends it.
+fn file_call(
+    chat: i64,
+    path: &std::path::Path,
+    caption: Option<&str>,
+    mut extra: serde_json::Value,
+) -> anyhow::Result<NewCall> {
+    use crate::files::beneath::{self, Opened};
+    let max_bytes = Config::download_max_bytes_from_env()?;
+    let full =
+        std::fs::canonicalize(path).with_context(|| format!("cannot find {}", path.display()))?;
+    let (Some(dir), Some(name)) = (full.parent(), full.file_name()) else {
+        bail!("--file {} names no file", path.display());
+    };
+    let size = match beneath::open(dir, std::path::Path::new(name)) {
+        Ok(Opened::File(_, size)) => size,
+        Ok(Opened::Dir(_)) => bail!("--file {} is a folder: give a file", path.display()),
+        Err(e) => bail!("cannot send --file {}: {e}", path.display()),
+    };
+    if size > max_bytes {
+        bail!(
+            "--file {} is {}, over the limit of {} (DOWNLOAD_MAX_BYTES; Telegram takes up to 50 MB from a bot)",
+            path.display(),
+            crate::disk_space::human(size),
+            crate::disk_space::human(max_bytes)
+        );
+    }
+    if let Some(caption) = caption {
+        if caption.chars().count() > CAPTION_MAX {
+            bail!("the caption is longer than Telegram's {CAPTION_MAX} characters: shorten it");
+        }
+        extra["caption"] = json!(caption);
+    }
+    Ok(crate::files::send_call(
+        chat,
+        dir,
+        std::path::Path::new(name),
+        max_bytes,
+        extra,
+    ))
 }
 
 fn message_text(arg: &str) -> anyhow::Result<String> {

@@ -123,6 +123,10 @@ pub struct Config {
     pub relay: crate::relay::service::Settings,
     /// Files from the phone (UPLOAD_DIR, UPLOAD_MAX_BYTES).
     pub uploads: crate::files::Settings,
+    /// The folders /get sends from (DOWNLOAD_DIRS); empty: /get is off.
+    pub download_dirs: Vec<PathBuf>,
+    /// Files larger than this are not sent (DOWNLOAD_MAX_BYTES).
+    pub download_max_bytes: u64,
     /// Where each secret that is set came from, in the order of
     /// `secret_source::SECRETS` (for `telegate check`).
     pub secret_sources: Vec<(&'static str, SecretSource)>,
@@ -239,6 +243,19 @@ impl Config {
         Ok(parts.expect("checked"))
     }
 
+    /// Only DOWNLOAD_MAX_BYTES, for `telegate notify --file`.
+    pub fn download_max_bytes_from_env() -> Result<u64, ConfigError> {
+        let vars = Variables::load()?;
+        let mut r = Reader::new(|name: &str| vars.get(name));
+        let max = r.int_in(
+            "DOWNLOAD_MAX_BYTES",
+            crate::files::DEFAULT_MAX_BYTES,
+            1..=4_000_000_000,
+        );
+        r.finish()?;
+        Ok(max.expect("checked"))
+    }
+
     /// Builds the configuration from any variable source (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         Self::from_lookup_for(Intake::Webhook, lookup)
@@ -352,6 +369,12 @@ impl Config {
             crate::files::service::DEFAULT_MAX_BYTES,
             1..=4_000_000_000,
         );
+        let download_dirs = r.dir_list("DOWNLOAD_DIRS");
+        let download_max_bytes = r.int_in(
+            "DOWNLOAD_MAX_BYTES",
+            crate::files::DEFAULT_MAX_BYTES,
+            1..=4_000_000_000,
+        );
         r.finish()?;
         // finish() returned Ok, so every field above is Some.
         let (webhook_url, webhook_path) = webhook.expect("checked");
@@ -408,6 +431,8 @@ impl Config {
                 dir: upload_dir.expect("checked"),
                 max_bytes: upload_max_bytes.expect("checked"),
             },
+            download_dirs: download_dirs.expect("checked"),
+            download_max_bytes: download_max_bytes.expect("checked"),
             secret_sources: secrets.sources.clone(),
         })
     }

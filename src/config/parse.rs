@@ -257,6 +257,35 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         Some(self.get(name).map(PathBuf::from))
     }
 
+    /// Comma-separated absolute paths of existing folders; empty when unset.
+    pub fn dir_list(&mut self, name: &'static str) -> Option<Vec<PathBuf>> {
+        let Some(value) = self.get(name) else {
+            return Some(Vec::new());
+        };
+        let mut dirs = Vec::new();
+        let mut ok = true;
+        for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let dir = PathBuf::from(item);
+            if !dir.is_absolute() {
+                self.problem(
+                    name,
+                    format!("{item:?} is not an absolute path; give each folder from /"),
+                );
+                ok = false;
+            } else if !dir.is_dir() {
+                self.problem(
+                    name,
+                    format!(
+                        "{item:?} is not an existing folder; create it or remove it from the list"
+                    ),
+                );
+                ok = false;
+            }
+            dirs.push(dir);
+        }
+        ok.then_some(dirs)
+    }
+
     pub fn sqlite_path(&mut self, name: &'static str, default: &str) -> Option<PathBuf> {
         let value = self.or_default(name, default);
         let path = value

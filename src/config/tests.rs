@@ -114,6 +114,9 @@ fn each_invalid_variable_is_named() {
         ("INBOUND_LIMIT_PER_MIN", "0"),
         ("LOG_LEVEL", "[[["),
         ("LOG_FORMAT", "xml"),
+        ("DOWNLOAD_DIRS", "relative/dir"),
+        ("DOWNLOAD_DIRS", "/no/such/folder/anywhere"),
+        ("DOWNLOAD_MAX_BYTES", "0"),
     ];
     for (variable, value) in cases {
         let mut vars = valid();

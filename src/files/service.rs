@@ -488,6 +488,7 @@ fn short(e: &ApiError) -> String {
             code, description, ..
         } => format!("the Bot API answered {code}: {description}"),
         ApiError::Transport(_) => "the Bot API could not be reached".into(),
+        ApiError::Local(why) => why.clone(),
     }
 }
 

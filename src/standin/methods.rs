@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::{
     Json, Router,
     body::{Body, Bytes},
-    extract::{FromRequest, Multipart, Path, Request, State as AxumState},
+    extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State as AxumState},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::any,
@@ -15,6 +15,10 @@ use serde_json::{Value, json};
 use super::{Call, Fault, State, callbacks, lock, messages, updates};
 use crate::telegram::throttle::is_message;
 
+/// The largest multipart request the Bot API takes from a bot (50 MB
+/// uploads); past it, 413 Request Entity Too Large.
+const UPLOAD_MAX: usize = 50 << 20;
+
 pub(super) fn router(state: Arc<State>) -> Router {
     Router::new()
         .route("/{token}/{method}", any(call))
@@ -22,6 +26,7 @@ pub(super) fn router(state: Arc<State>) -> Router {
             "/file/{token}/{*path}",
             axum::routing::get(super::files::download),
         )
+        .layer(DefaultBodyLimit::max(UPLOAD_MAX))
         .with_state(state)
 }
 
@@ -50,11 +55,11 @@ async fn call(
     let parsed = if multipart {
         form_params(request).await
     } else {
-        json_params(request).await
+        json_params(request).await.map_err(|d| (400, d))
     };
     let params = match parsed {
         Ok(params) => params,
-        Err(description) => return error(400, &description, None),
+        Err((code, description)) => return error(code, &description, None),
     };
     let fault = next_fault(&state, &method, params["chat_id"].as_i64());
     if fault == Some(Fault::Hang) {
@@ -119,16 +124,19 @@ async fn json_params(request: Request) -> Result<Value, String> {
 
 /// multipart/form-data as the Bot API takes it: text fields (JSON values
 /// written as text), and files, recorded as their name, content and size.
-async fn form_params(request: Request) -> Result<Value, String> {
-    const BAD: &str = "Bad Request: can't parse multipart form";
+async fn form_params(request: Request) -> Result<Value, (u16, String)> {
+    let bad = |status: StatusCode| match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (413, "Request Entity Too Large".to_owned()),
+        _ => (400, "Bad Request: can't parse multipart form".to_owned()),
+    };
     let mut form = Multipart::from_request(request, &())
         .await
-        .map_err(|_| BAD.to_owned())?;
+        .map_err(|e| bad(e.status()))?;
     let mut params = json!({});
-    while let Some(field) = form.next_field().await.map_err(|_| BAD.to_owned())? {
+    while let Some(field) = form.next_field().await.map_err(|e| bad(e.status()))? {
         let name = field.name().unwrap_or_default().to_owned();
         let file_name = field.file_name().map(str::to_owned);
-        let bytes = field.bytes().await.map_err(|_| BAD.to_owned())?;
+        let bytes = field.bytes().await.map_err(|e| bad(e.status()))?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         params[name] = match file_name {
             Some(file_name) => {
@@ -238,6 +246,15 @@ fn answer(state: &State, method: &str, params: &Value) -> Answered {
         "getFile" => super::files::get_file(state, params)
             .map(plain)
             .map_err(bad),
+        // Kept like a document under its file name (the answer carries
+        // `document`, not Telegram's `photo` sizes).
+        "sendPhoto" => {
+            let mut params = params.clone();
+            params["document"] = params["photo"].take();
+            messages::send_document(state, &params)
+                .map(plain)
+                .map_err(bad)
+        }
         "answerCallbackQuery" => callbacks::answer_callback_query(state, params)
             .map(plain)
             .map_err(bad),

@@ -5,6 +5,10 @@ use std::{fmt, time::Duration};
 use frankenstein::{AsyncTelegramApi, client_reqwest::Bot, response::MethodResponse};
 use serde_json::Value;
 
+mod upload;
+
+pub use upload::{DOCUMENT_FILE, FileRef};
+
 use super::compose::{DOCUMENT_NAME, DOCUMENT_TEXT};
 use crate::{config::Secret, metrics::Metrics};
 
@@ -50,6 +54,10 @@ pub enum ApiError {
     /// that is not the Bot API's JSON (such as an HTML 502 page from a proxy).
     #[error("the Bot API could not be reached: {0}")]
     Transport(String),
+    /// The call could not be made from here (a file to send is gone, moved
+    /// outside its folder or grown over the limit): trying again does not help.
+    #[error("{0}")]
+    Local(String),
 }
 
 impl ApiError {
@@ -60,6 +68,7 @@ impl ApiError {
             // losing what is queued. 409: a conflicting webhook/getUpdates.
             Self::Api { code, .. } => *code == 429 || *code == 401 || *code == 409 || *code >= 500,
             Self::Transport(_) => true,
+            Self::Local(_) => false,
         }
     }
 
@@ -107,6 +116,11 @@ impl BotClient {
         if let (&"sendDocument", Some(text)) = (&method, params[DOCUMENT_TEXT].as_str()) {
             return self.send_text_document(params, text).await;
         }
+        match (method, params[DOCUMENT_FILE].is_object()) {
+            ("sendDocument", true) => return self.send_file(method, "document", params).await,
+            ("sendPhoto", true) => return self.send_file(method, "photo", params).await,
+            _ => {}
+        }
         let response: Result<MethodResponse<Value>, _> =
             self.bot.request(method, Some(params)).await;
         self.counted(method, response.map(|r| r.result).map_err(classify))
@@ -150,6 +164,7 @@ impl BotClient {
                 Ok(_) => "ok".to_owned(),
                 Err(ApiError::Api { code, .. }) => code.to_string(),
                 Err(ApiError::Transport(_)) => "network".to_owned(),
+                Err(ApiError::Local(_)) => "local".to_owned(),
             };
             metrics.count(
                 "telegate_bot_api_calls_total",

@@ -210,6 +210,13 @@ async fn backup_copies_a_running_servers_database_consistently() {
 #[tokio::test]
 async fn webhook_set_info_and_delete_talk_to_the_bot_api() {
     let app = TestApp::spawn().await;
+    // serve's own registration first: a late one would set the webhook again.
+    app.standin
+        .wait_for(crate::support::DEADLINE, |_| {
+            (app.standin.successful("setMyCommands").len() == 2).then_some(())
+        })
+        .await
+        .expect("serve registered");
     let (ok, out, err) =
         crate::support::run_telegate(&app, &["webhook", "delete", "--drop-pending"], "").await;
     assert!(ok, "{err}");

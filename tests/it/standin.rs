@@ -19,7 +19,7 @@ async fn standin_and_client() -> (StandIn, BotClient) {
 fn code(error: ApiError) -> u64 {
     match error {
         ApiError::Api { code, .. } => code,
-        ApiError::Transport(e) => panic!("expected an API error, got {e}"),
+        ApiError::Transport(e) | ApiError::Local(e) => panic!("expected an API error, got {e}"),
     }
 }
 

@@ -28,6 +28,9 @@ pub async fn run(ctx: &Context, bot: &Dispatcher) -> anyhow::Result<String> {
         };
         let _ = write!(text, "\n/{}{usage} - {}{mark}", c.name, c.description);
     }
+    if bot.downloads.enabled() {
+        text.push_str("\n/get PATH - a file or folder from the server's download folders (needs /auth, asks to confirm)");
+    }
     let Some(user) = ctx.user_id else {
         return Ok(text);
     };

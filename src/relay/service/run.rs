@@ -151,6 +151,24 @@ impl Job {
                 &caption,
             ));
         }
+        let command = &self.request.command;
+        if let (Some(workdir), false) = (&command.workdir, command.output_files.is_empty()) {
+            let (workdir, patterns) = (workdir.clone(), command.output_files.clone());
+            let (as_photo, chat) = (command.as_photo, self.request.chat);
+            let caption = self.request.shown.clone();
+            let listed = tokio::task::spawn_blocking(move || {
+                crate::files::outputs::calls(&workdir, &patterns, as_photo, chat, &caption)
+            })
+            .await;
+            if let Ok((files, notes)) = listed {
+                calls.extend(files);
+                if !notes.is_empty() {
+                    let text = notes.join("\n");
+                    let params = serde_json::json!({ "chat_id": chat, "text": text });
+                    calls.push(NewCall::new(chat, "sendMessage", params));
+                }
+            }
+        }
         let ended = Ended {
             state,
             exit: outcome.exit.to_string(),

@@ -13,7 +13,7 @@ use toml::{
 use super::{CommandsFile, Kind, command, lines::Lines, raw::RawCommand};
 
 /// The keys of a `[[command]]` (those of `raw::RawCommand`).
-const COMMAND_KEYS: [&str; 13] = [
+const COMMAND_KEYS: [&str; 15] = [
     "name",
     "description",
     "program",
@@ -27,6 +27,8 @@ const COMMAND_KEYS: [&str; 13] = [
     "env",
     "stdin",
     "secret_args",
+    "output_files",
+    "as_photo",
 ];
 
 /// The keys of a parameter (those of `raw::RawParam`).

@@ -64,6 +64,7 @@ pub fn check(c: &mut Checker, raw: RawCommand) -> Option<Command> {
     let timeout = timeout(c, raw.timeout.as_ref());
     let allow = allow(c, raw.allow.as_ref());
     let env = env(c, &raw.env);
+    let output_files = output_files(c, &raw.output_files, workdir.is_some());
     if c.count() > before {
         return None;
     }
@@ -81,7 +82,48 @@ pub fn check(c: &mut Checker, raw: RawCommand) -> Option<Command> {
         env,
         stdin,
         secret_args: raw.secret_args,
+        output_files,
+        as_photo: raw.as_photo,
     })
+}
+
+/// `output_files`: relative paths below the workdir, without `..`, with
+/// `*` and `?` only in the last component.
+fn output_files(c: &mut Checker, patterns: &[Spanned<String>], has_workdir: bool) -> Vec<String> {
+    if let (false, Some(first)) = (has_workdir, patterns.first()) {
+        c.problem(
+            first.span(),
+            "output_files needs a workdir: the files are looked for in it",
+        );
+    }
+    let mut kept = Vec::new();
+    for pattern in patterns {
+        let text = pattern.get_ref();
+        let path = std::path::Path::new(text);
+        let parts: Vec<_> = path.components().collect();
+        let wild = |part: &std::path::Component<'_>| {
+            part.as_os_str().to_string_lossy().contains(['*', '?', '['])
+        };
+        let problem = if text.is_empty() || path.is_absolute() {
+            Some("is not a path relative to the workdir")
+        } else if parts
+            .iter()
+            .any(|p| !matches!(p, std::path::Component::Normal(_)))
+        {
+            Some("may not hold `..` or `.`")
+        } else if parts.iter().rev().skip(1).any(wild) {
+            Some("may have `*` and `?` only in its last component")
+        } else if text.contains('[') {
+            Some("may use `*` and `?`, not `[...]`")
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => c.problem(pattern.span(), format!("output_files {text:?} {problem}")),
+            None => kept.push(text.clone()),
+        }
+    }
+    kept
 }
 
 /// A valid Telegram command name that is not taken.

@@ -29,8 +29,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Names the relay itself will answer to (the user's jobs and cancelling
-/// them), refused as command names along with the bot's built-in commands.
-pub const RESERVED_NAMES: [&str; 2] = ["cancel", "jobs"];
+/// them) and /get (files from DOWNLOAD_DIRS), refused as command names
+/// along with the bot's built-in commands.
+pub const RESERVED_NAMES: [&str; 3] = ["cancel", "get", "jobs"];
 
 /// A checked commands file.
 #[derive(Debug, Clone)]
@@ -75,6 +76,11 @@ pub struct Command {
     pub stdin: Option<usize>,
     /// The audit records how many arguments were given, not their values.
     pub secret_args: bool,
+    /// Files (relative to `workdir`, `*` and `?` in the last component)
+    /// sent as documents after the job ends.
+    pub output_files: Vec<String>,
+    /// Images among `output_files` go as photos.
+    pub as_photo: bool,
 }
 
 /// One element of a command's argv.

@@ -29,6 +29,11 @@ pub struct RawCommand {
     pub stdin: Option<Spanned<String>>,
     #[serde(default)]
     pub secret_args: bool,
+    /// Files the job leaves in its workdir, sent after it ends.
+    #[serde(default)]
+    pub output_files: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub as_photo: bool,
 }
 
 /// One entry of `params`.

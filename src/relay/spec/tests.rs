@@ -542,3 +542,33 @@ fn an_upload_parameter_has_no_default_and_a_command_at_most_one() {
         "{two:?}"
     );
 }
+
+#[test]
+fn output_files_are_relative_paths_with_globs_in_the_last_component_only() {
+    let file = check(&command(
+        "workdir = \"/work\"\noutput_files = [\"report.pdf\", \"out/*.png\"]\nas_photo = true\n",
+    ))
+    .unwrap();
+    let run = &file.commands[0];
+    assert_eq!(run.output_files, ["report.pdf", "out/*.png"]);
+    assert!(run.as_photo);
+    one_problem(
+        &command("output_files = [\"a.pdf\"]\n"),
+        5,
+        "output_files needs a workdir",
+    );
+    for (pattern, part) in [
+        ("/etc/passwd", "is not a path relative"),
+        ("../x.pdf", "may not hold `..`"),
+        ("*/x.pdf", "only in its last component"),
+        ("[ab].png", "not `[...]`"),
+    ] {
+        one_problem(
+            &command(&format!(
+                "workdir = \"/work\"\noutput_files = [{pattern:?}]\n"
+            )),
+            6,
+            part,
+        );
+    }
+}

@@ -1,7 +1,13 @@
-//! Files from the phone to the server: documents, photos and voice
-//! messages posted to the real webhook, fetched from the stand-in with
-//! getFile and its file URL, and stored under a real UPLOAD_DIR.
+//! Files through the chat. From the phone to the server: documents,
+//! photos and voice messages posted to the real webhook, fetched from the
+//! stand-in with getFile and its file URL, and stored under a real
+//! UPLOAD_DIR. From the server to the phone: `/get` from DOWNLOAD_DIRS and
+//! `notify --file`.
 
+mod download;
+mod download_notify;
+mod download_outputs;
+mod download_race;
 mod upload;
 mod upload_failures;
 mod upload_names;
