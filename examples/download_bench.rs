@@ -13,15 +13,18 @@
 //! stand-in received every byte and that the peak stays under 60 MB. Exits
 //! with status 1 when a check fails. See docs/BENCHMARKS.md.
 
+#[path = "common/serve_child.rs"]
+mod serve_child;
+
 use std::{
     net::{SocketAddr, TcpListener},
     path::{Path, PathBuf},
-    process::{Child, Command, ExitCode, Stdio},
+    process::{Command, ExitCode, Stdio},
     time::{Duration, Instant},
 };
 
 use anyhow::{Context, bail};
-use serde_json::Value;
+use serve_child::{ServeChild, wait_ready};
 use telegate::standin::StandIn;
 
 const TOKEN: &str = "123456789:BENCHbenchBENCHbench_-0123456789abc";
@@ -157,49 +160,6 @@ fn locate_telegate() -> anyhow::Result<PathBuf> {
         );
     }
     Ok(binary)
-}
-
-/// The serve child, stopped (and reaped) also when the benchmark fails.
-struct ServeChild(Child);
-
-impl ServeChild {
-    fn stop(&mut self) -> anyhow::Result<()> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status()?;
-        if !status.success() {
-            bail!("cannot send SIGTERM to serve");
-        }
-        self.0.wait()?;
-        Ok(())
-    }
-}
-
-impl Drop for ServeChild {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// Waits until /health says serve is registered and working.
-async fn wait_ready(addr: SocketAddr) -> anyhow::Result<()> {
-    let client = frankenstein::reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(response) = client.get(format!("http://{addr}/health")).send().await
-            && response.status() == 200
-            && response.text().await.is_ok_and(|body| {
-                serde_json::from_str::<Value>(&body).is_ok_and(|v| v["status"] == "ok")
-            })
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("serve did not become healthy within 30 s")
 }
 
 fn memory_mb(pid: u32, field: &str) -> anyhow::Result<f64> {

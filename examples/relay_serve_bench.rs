@@ -12,6 +12,9 @@
 //! succeeded and that each final document holds every line 0..9999, in
 //! order. Exits with status 1 when a check fails. See docs/BENCHMARKS.md.
 
+#[path = "common/serve_child.rs"]
+mod serve_child;
+
 use std::{
     net::{SocketAddr, TcpListener},
     path::{Path, PathBuf},
@@ -21,6 +24,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
+use serve_child::{ServeChild, wait_ready};
 use telegate::{standin::StandIn, store};
 
 const TOKEN: &str = "123456789:BENCHbenchBENCHbench_-0123456789abc";
@@ -196,50 +200,6 @@ fn start_serve(
         .spawn()
         .with_context(|| format!("cannot start {}", binary.display()))?;
     Ok(child)
-}
-
-/// The serve child, stopped (and reaped) also when the benchmark fails.
-struct ServeChild(Child);
-
-impl ServeChild {
-    /// SIGTERM, then waits for serve to exit.
-    fn stop(&mut self) -> anyhow::Result<()> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status()?;
-        if !status.success() {
-            bail!("cannot send SIGTERM to serve");
-        }
-        self.0.wait()?;
-        Ok(())
-    }
-}
-
-impl Drop for ServeChild {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// Waits until /health says serve is registered and working.
-async fn wait_ready(addr: SocketAddr) -> anyhow::Result<()> {
-    let client = frankenstein::reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(response) = client.get(format!("http://{addr}/health")).send().await
-            && response.status() == 200
-            && response.text().await.is_ok_and(|body| {
-                serde_json::from_str::<Value>(&body).is_ok_and(|v| v["status"] == "ok")
-            })
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("serve did not become healthy within 30 s")
 }
 
 /// `user` sends `text` in their private chat, as Telegram posts it.

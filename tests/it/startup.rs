@@ -26,14 +26,7 @@ async fn startup_sets_the_webhook_with_url_and_secret_and_the_commands() {
         serde_json::json!(["message", "my_chat_member", "callback_query"])
     );
     assert_eq!(hook["max_connections"], 40);
-    let names = |menu: &serde_json::Value| -> Vec<String> {
-        menu["commands"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["command"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let names = crate::support::menu_names;
     let ordinary = [
         "start", "help", "ping", "status", "whoami", "auth", "logout",
     ];

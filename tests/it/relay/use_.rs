@@ -155,14 +155,7 @@ async fn the_menu_lists_relay_commands_and_callbacks_are_received() {
         })
         .await
         .expect("two menus");
-    let names = |menu: &serde_json::Value| -> Vec<String> {
-        menu["commands"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["command"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let names = crate::support::menu_names;
     let everyone = names(&menus[0]);
     assert!(everyone.contains(&"hello".into()) && !everyone.contains(&"admin".into()));
     // /jobs and /cancel are listed once there are relay commands (and only then:

@@ -318,6 +318,16 @@ impl TestApp {
     }
 }
 
+/// The command names of a setMyCommands call's parameters, in order.
+pub fn menu_names(menu: &Value) -> Vec<String> {
+    menu["commands"]
+        .as_array()
+        .expect("a menu has commands")
+        .iter()
+        .map(|c| c["command"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
 /// Polls `probe` until it returns `Some`, within [`DEADLINE`].
 pub async fn eventually<T, F, Fut>(probe: F) -> Option<T>
 where
